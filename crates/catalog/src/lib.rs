@@ -1,0 +1,3 @@
+//! rightsizer-catalog (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,6 @@
+//! The `rightsizer` command-line tool.
+#![forbid(unsafe_code)]
+
+fn main() {
+    println!("rightsizer: under construction");
+}

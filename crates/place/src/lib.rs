@@ -1,0 +1,3 @@
+//! rightsizer-place (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
