@@ -267,7 +267,7 @@ impl PricePerHour {
     /// From a decimal price such as `3.06` (rounded to the nearest micro-unit).
     /// `None` for NaN, negative or absurdly large values.
     pub fn from_dollars(d: f64) -> Option<Self> {
-        if !d.is_finite() || d < 0.0 || d > 1e12 {
+        if !d.is_finite() || !(0.0..=1e12).contains(&d) {
             return None;
         }
         Some(Self((d * MICROS_PER_UNIT as f64).round() as u64))
@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn prices_are_exact() {
         let p = PricePerHour::from_dollars(0.1).unwrap();
-        let sum: PricePerHour = std::iter::repeat(p).take(10).sum();
+        let sum: PricePerHour = std::iter::repeat_n(p, 10).sum();
         assert_eq!(sum, PricePerHour::from_dollars(1.0).unwrap());
         assert_eq!(PricePerHour::from_dollars(-1.0), None);
         assert_eq!(PricePerHour::from_dollars(f64::NAN), None);
