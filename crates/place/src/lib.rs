@@ -1,3 +1,16 @@
-//! rightsizer-place (under construction).
+//! rightsizer-place: online placement of one pod at a time.
+//!
+//! - [`frag`]: GPU fragmentation with respect to a target workload (FGD).
+//! - [`share`]: the GPU-sharing policies of the FGD paper (Random, DotProd,
+//!   GpuClustering, GpuPacking, BestFit, FGD quantised and exact) over a
+//!   compact node view, shared by the engine and the trace simulator.
+//! - [`kube`]: kube-scheduler's resource scoring strategies
+//!   (LeastAllocated, MostAllocated, RequestedToCapacityRatio,
+//!   BalancedAllocation) with the upstream integer arithmetic.
+//! - [`rng`]: the seeded generator every random choice uses.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod frag;
+pub mod rng;
+pub mod share;
