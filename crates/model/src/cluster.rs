@@ -529,7 +529,7 @@ impl ClusterState {
                             device: DeviceIndex(i as u16),
                             start,
                         };
-                        if self.check_devices(req, free, &a).is_ok() {
+                        if self.check(req, node, &a).is_ok() {
                             return Some(a);
                         }
                     }
