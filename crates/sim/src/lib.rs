@@ -1,3 +1,54 @@
-//! rightsizer-sim (under construction).
+//! rightsizer-sim: trace-driven simulation of online placement.
+//!
+//! Reproduces the Monte Carlo experiment of "Beware of Fragmentation" (FGD,
+//! USENIX ATC '23) on Alibaba's `openb` trace:
+//!
+//! - [`openb`]: CSV loaders with file/line/column errors;
+//! - [`workload`]: the compact cluster, the pods and the typical-pod target
+//!   workload;
+//! - [`run`]: the seeded experiment (shuffle, inflate to 130%, submit one at
+//!   a time, drop failures, record allocation and fragmentation by arrival);
+//! - [`report`]: mean, sd, min and max over seeds at arrival levels.
+//!
+//! ```no_run
+//! use rightsizer_sim::{load_experiment, run::{run_seed, RunConfig}};
+//! use rightsizer_place::share::SharePolicy;
+//! let dir = std::path::Path::new("../shared/data/openb");
+//! let exp = load_experiment(&dir.join("openb_node_list_gpu_node.csv"),
+//!                           &dir.join("openb_pod_list_default.csv"))?;
+//! let r = run_seed(&exp, SharePolicy::Fgd, 42, &RunConfig::default());
+//! println!("allocation at 100% arrival: {:?}", r.alloc_at(100));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod openb;
+pub mod report;
+pub mod run;
+pub mod workload;
+
+use std::path::Path;
+
+/// Coverage of the typical-pod set used by the paper (percent of pods).
+pub const TYPICAL_COVERAGE_PCT: f64 = 95.0;
+
+/// Why an experiment could not be loaded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A CSV file is malformed.
+    #[error(transparent)]
+    Csv(#[from] openb::CsvError),
+    /// The trace cannot be simulated.
+    #[error(transparent)]
+    Workload(#[from] workload::WorkloadError),
+}
+
+/// Loads a node list and a pod list and builds the experiment with the
+/// paper's 95% typical-pod coverage.
+pub fn load_experiment(nodes: &Path, pods: &Path) -> Result<workload::Experiment, SimError> {
+    let n = openb::load_nodes(nodes)?;
+    let p = openb::load_pods(pods)?;
+    Ok(workload::Experiment::new(&n, &p, TYPICAL_COVERAGE_PCT)?)
+}

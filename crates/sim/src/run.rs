@@ -1,0 +1,436 @@
+//! The Monte Carlo "workload inflation" experiment of the FGD paper (§4 of
+//! `fgd.md`): shuffle the trace, append uniform clones up to 130% of GPU
+//! capacity, submit pods one at a time, drop what cannot be placed, never
+//! depart; record GPU allocation and fragmentation against arrived demand.
+//!
+//! The simulator keeps a compact per-node state and caches each node's
+//! policy verdict per pod class until the node changes; verdicts come from
+//! [`rightsizer_place::share::Scorer::evaluate`], the same function the
+//! placement engine uses, so decisions are identical.
+
+use crate::workload::Experiment;
+use rightsizer_model::units::{Bytes, MilliCpu};
+use rightsizer_place::frag::{FxHasher, NodeGpuState};
+use rightsizer_place::rng::SeededRng;
+use rightsizer_place::share::{
+    lowest_free_gpus, random_gpu, Best, Eval, GpuPick, NodeView, PodKind, PodShape, Scorer,
+    SharePolicy, MILLI,
+};
+use serde::{Deserialize, Serialize};
+use std::hash::Hasher;
+use std::time::Instant;
+
+/// Experiment settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Inflate (or trim) the workload to this multiple of GPU capacity
+    /// (1.3 in the paper); `0` or less disables tuning.
+    pub inflation: f64,
+    /// Keep every decision in [`SeedRun::decisions`] (for tests).
+    pub record_decisions: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            inflation: 1.3,
+            record_decisions: false,
+        }
+    }
+}
+
+/// Means over the arrivals whose arrived demand rounds to one integer
+/// percentage of GPU capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Arrivals in the bucket.
+    pub count: u32,
+    /// Mean GPU allocation ratio (%).
+    pub alloc_pct: f64,
+    /// Mean fragmentation amount (% of capacity).
+    pub frag_amount_pct: f64,
+    /// Mean fragmentation rate (% of idle).
+    pub frag_rate_pct: f64,
+}
+
+/// One decision: the pod (index into the experiment's name-sorted pods) and
+/// where it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The pod.
+    pub pod: u32,
+    /// Node index and GPUs, or `None` if it failed.
+    pub placed: Option<(u32, GpuPick)>,
+}
+
+/// The outcome of one (policy, seed) run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedRun {
+    /// The policy.
+    pub policy: SharePolicy,
+    /// The seed.
+    pub seed: u64,
+    /// Buckets indexed by arrival percentage `0..buckets.len()`.
+    pub buckets: Vec<Bucket>,
+    /// Pods submitted (trace plus clones).
+    pub submitted: u32,
+    /// Pods placed.
+    pub placed: u32,
+    /// Pods that found no feasible node.
+    pub failed: u32,
+    /// Allocated milli-GPU at the end.
+    pub allocated_milli: u64,
+    /// A digest of every decision, for determinism checks.
+    pub digest: u64,
+    /// Every decision, when [`RunConfig::record_decisions`] is set.
+    pub decisions: Vec<Decision>,
+    /// Wall time of the run in seconds (not part of the result proper).
+    #[serde(skip)]
+    pub wall_secs: f64,
+}
+
+/// Which metric to read from the buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Metric {
+    /// GPU allocation ratio (%).
+    Allocation,
+    /// Fragmentation amount (% of capacity).
+    FragAmount,
+    /// Fragmentation rate (% of idle GPU).
+    FragRate,
+}
+
+impl SeedRun {
+    /// The metric at arrival `pct`: the mean over arrivals in that bucket,
+    /// or over `pct ± 1` when the bucket is empty; `None` if those are empty too.
+    pub fn at(&self, metric: Metric, pct: u32) -> Option<f64> {
+        let get = |b: &Bucket| match metric {
+            Metric::Allocation => b.alloc_pct,
+            Metric::FragAmount => b.frag_amount_pct,
+            Metric::FragRate => b.frag_rate_pct,
+        };
+        let p = pct as usize;
+        if let Some(b) = self.buckets.get(p).filter(|b| b.count > 0) {
+            return Some(get(b));
+        }
+        let (mut sum, mut n) = (0.0, 0u64);
+        for q in p.saturating_sub(1)..=p + 1 {
+            if let Some(b) = self.buckets.get(q).filter(|b| b.count > 0) {
+                sum += get(b) * f64::from(b.count);
+                n += u64::from(b.count);
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
+    }
+
+    /// GPU allocation ratio at arrival `pct`.
+    pub fn alloc_at(&self, pct: u32) -> Option<f64> {
+        self.at(Metric::Allocation, pct)
+    }
+}
+
+/// The submission order for a seed: pods (indices into the experiment's
+/// name-sorted list) shuffled, then uniform clones appended while the total
+/// GPU request stays within `inflation × capacity` (the stop test adds the
+/// clone's per-GPU share, as the original simulator does), or random pods
+/// removed while it exceeds it. Returns the order and the generator, to be
+/// used for the node priorities and the Random policy next.
+pub fn arrival_order(exp: &Experiment, seed: u64, inflation: f64) -> (Vec<u32>, SeededRng) {
+    let mut rng = SeededRng::new(seed);
+    let n = exp.pods.len() as u32;
+    let mut order: Vec<u32> = (0..n).collect();
+    rng.shuffle(&mut order);
+    if inflation > 0.0 {
+        let target = inflation * f64::from(exp.gpu_capacity.get());
+        let mut total = exp.total_gpu_request();
+        if (total as f64) < target {
+            loop {
+                let idx = rng.below(u64::from(n)) as u32;
+                let p = &exp.pods[idx as usize];
+                if (total + u64::from(p.gpu_milli.get())) as f64 > target {
+                    break;
+                }
+                total += p.total_gpu_milli();
+                order.push(idx);
+            }
+        } else {
+            while total as f64 > target && !order.is_empty() {
+                let k = rng.below(order.len() as u64) as usize;
+                let idx = order.remove(k);
+                total -= exp.pods[idx as usize].total_gpu_milli();
+            }
+        }
+    }
+    (order, rng)
+}
+
+/// Compact mutable cluster state.
+struct State {
+    cpu_free: Vec<u64>,
+    mem_free: Vec<u64>,
+    model: Vec<Option<u8>>,
+    gpu_off: Vec<usize>,
+    gpu_free: Vec<u32>,
+    max_free: Vec<u32>,
+    full: Vec<u32>,
+    tags: Vec<u32>,
+    frag: Vec<f64>,
+    version: Vec<u32>,
+}
+
+impl State {
+    fn new(exp: &Experiment) -> Self {
+        let n = exp.nodes.len();
+        let mut gpu_off = Vec::with_capacity(n + 1);
+        let mut off = 0;
+        for node in &exp.nodes {
+            gpu_off.push(off);
+            off += node.gpus as usize;
+        }
+        gpu_off.push(off);
+        Self {
+            cpu_free: exp.nodes.iter().map(|n| n.cpu.get()).collect(),
+            mem_free: exp.nodes.iter().map(|n| n.memory.get()).collect(),
+            model: exp.nodes.iter().map(|n| n.model).collect(),
+            gpu_free: vec![MILLI; off],
+            max_free: exp
+                .nodes
+                .iter()
+                .map(|n| if n.gpus > 0 { MILLI } else { 0 })
+                .collect(),
+            full: exp.nodes.iter().map(|n| n.gpus).collect(),
+            tags: vec![0; n],
+            frag: vec![0.0; n],
+            version: vec![0; n],
+            gpu_off,
+        }
+    }
+
+    fn gpus(&self, n: usize) -> &[u32] {
+        &self.gpu_free[self.gpu_off[n]..self.gpu_off[n + 1]]
+    }
+
+    fn view(&self, n: usize) -> NodeView<'_> {
+        NodeView {
+            cpu_free: MilliCpu::new(self.cpu_free[n]),
+            memory_free: Bytes::new(self.mem_free[n]),
+            model: self.model[n],
+            gpus: self.gpus(n),
+            tags: self.tags[n],
+        }
+    }
+
+    fn gpu_state(&self, n: usize) -> NodeGpuState<'_> {
+        NodeGpuState {
+            cpu_free: MilliCpu::new(self.cpu_free[n]),
+            model: self.model[n],
+            gpus: self.gpus(n),
+        }
+    }
+
+    /// Same answer as `share::fits(&self.view(n), pod).is_ok()`, from cached
+    /// per-node maxima.
+    #[inline]
+    fn feasible(&self, n: usize, pod: &PodShape, kind: PodKind) -> bool {
+        if self.cpu_free[n] < pod.cpu.get() || self.mem_free[n] < pod.memory.get() {
+            return false;
+        }
+        match kind {
+            PodKind::CpuOnly => true,
+            PodKind::Share { milli } => {
+                pod.models.allows(self.model[n]) && self.max_free[n] >= milli
+            }
+            PodKind::Whole { count } => pod.models.allows(self.model[n]) && self.full[n] >= count,
+        }
+    }
+
+    fn apply(&mut self, n: usize, pod: &PodShape, pick: GpuPick) {
+        self.cpu_free[n] -= pod.cpu.get();
+        self.mem_free[n] -= pod.memory.get();
+        let (a, b) = (self.gpu_off[n], self.gpu_off[n + 1]);
+        let ok = pick.apply(&mut self.gpu_free[a..b], pod);
+        debug_assert!(ok, "the pick fits by construction");
+        let g = &self.gpu_free[a..b];
+        self.max_free[n] = g.iter().copied().max().unwrap_or(0);
+        self.full[n] = g.iter().filter(|&&x| x >= MILLI).count() as u32;
+        self.tags[n] |= pod.tag();
+        self.version[n] = self.version[n].wrapping_add(1);
+    }
+}
+
+/// Runs one seed of one policy.
+pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfig) -> SeedRun {
+    let start = Instant::now();
+    let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
+    let n_nodes = exp.nodes.len();
+    let priority = rng.permutation(n_nodes);
+    let mut st = State::new(exp);
+    let mut scorer = Scorer::new(policy, Some(&exp.target));
+    for n in 0..n_nodes {
+        st.frag[n] = scorer.node_fragmentation(&st.gpu_state(n));
+    }
+    let mut total_frag: f64 = st.frag.iter().sum();
+    let cap = f64::from(exp.gpu_capacity.get());
+    let k = exp.key_count as usize;
+    let mut cache: Vec<Eval> = Vec::new();
+    let mut cache_ver: Vec<u32> = Vec::new();
+    if policy != SharePolicy::Random {
+        cache = vec![
+            Eval {
+                score: 0,
+                key: 0.0,
+                pick: GpuPick::None,
+                delta: 0.0
+            };
+            n_nodes * k
+        ];
+        cache_ver = vec![u32::MAX; n_nodes * k];
+    }
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let mut arrived = 0u64;
+    let mut used = 0u64;
+    let (mut placed, mut failed) = (0u32, 0u32);
+    let mut digest = FxHasher::default();
+    let mut decisions = Vec::new();
+    let mut feasible_list: Vec<u32> = Vec::with_capacity(n_nodes);
+    for &pi in &order {
+        let pod = &exp.pods[pi as usize];
+        let kind = pod.kind();
+        arrived += pod.total_gpu_milli();
+        let choice: Option<(u32, GpuPick)> = if policy == SharePolicy::Random {
+            feasible_list.clear();
+            feasible_list
+                .extend((0..n_nodes as u32).filter(|&n| st.feasible(n as usize, pod, kind)));
+            if feasible_list.is_empty() {
+                None
+            } else {
+                let n = feasible_list[rng.below(feasible_list.len() as u64) as usize];
+                let pick = random_pick(st.gpus(n as usize), pod, &mut rng);
+                Some((n, pick))
+            }
+        } else {
+            let key = exp.pod_keys[pi as usize] as usize;
+            let mut best: Best<GpuPick> = Best::default();
+            for (n, &prio) in priority.iter().enumerate() {
+                if !st.feasible(n, pod, kind) {
+                    continue;
+                }
+                let slot = n * k + key;
+                let e = if cache_ver[slot] == st.version[n] {
+                    cache[slot]
+                } else {
+                    let e = scorer.evaluate(&st.view(n), pod, Some(st.frag[n]));
+                    cache[slot] = e;
+                    cache_ver[slot] = st.version[n];
+                    e
+                };
+                best.offer(e.key, prio, n as u32, e.pick);
+            }
+            best.winner.map(|(_, _, n, pick)| (n, pick))
+        };
+        match choice {
+            Some((n, pick)) => {
+                let n_us = n as usize;
+                st.apply(n_us, pod, pick);
+                used += pod.total_gpu_milli();
+                let f = scorer.node_fragmentation(&st.gpu_state(n_us));
+                total_frag += f - st.frag[n_us];
+                st.frag[n_us] = f;
+                placed += 1;
+                digest.write_u32(pi);
+                digest.write_u32(n);
+                digest.write_u64(pick_code(pick));
+            }
+            None => {
+                failed += 1;
+                digest.write_u32(pi);
+                digest.write_u32(u32::MAX);
+            }
+        }
+        if cfg.record_decisions {
+            decisions.push(Decision {
+                pod: pi,
+                placed: choice,
+            });
+        }
+        let pct = (arrived as f64 * 100.0 / cap).round() as usize;
+        if buckets.len() <= pct {
+            buckets.resize(pct + 1, Bucket::default());
+        }
+        let idle = cap - used as f64;
+        let b = &mut buckets[pct];
+        b.count += 1;
+        b.alloc_pct += used as f64 * 100.0 / cap;
+        b.frag_amount_pct += total_frag.max(0.0) * 100.0 / cap;
+        b.frag_rate_pct += if idle > 0.0 {
+            total_frag.max(0.0) * 100.0 / idle
+        } else {
+            0.0
+        };
+    }
+    for b in &mut buckets {
+        if b.count > 0 {
+            let c = f64::from(b.count);
+            b.alloc_pct /= c;
+            b.frag_amount_pct /= c;
+            b.frag_rate_pct /= c;
+        }
+    }
+    SeedRun {
+        policy,
+        seed,
+        buckets,
+        submitted: order.len() as u32,
+        placed,
+        failed,
+        allocated_milli: used,
+        digest: digest.finish(),
+        decisions,
+        wall_secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+fn random_pick(gpus: &[u32], pod: &PodShape, rng: &mut SeededRng) -> GpuPick {
+    match pod.kind() {
+        PodKind::CpuOnly => GpuPick::None,
+        PodKind::Share { milli } => {
+            random_gpu(gpus, milli, rng).map_or(GpuPick::None, GpuPick::Share)
+        }
+        PodKind::Whole { count } => {
+            lowest_free_gpus(gpus, count).map_or(GpuPick::None, GpuPick::Whole)
+        }
+    }
+}
+
+fn pick_code(p: GpuPick) -> u64 {
+    match p {
+        GpuPick::None => u64::MAX,
+        GpuPick::Share(i) => u64::from(i) | 1 << 62,
+        GpuPick::Whole(m) => m,
+    }
+}
+
+/// Runs every (policy, seed) pair, in parallel over the rayon pool; results
+/// are in `policies × seeds` order and do not depend on the thread count.
+/// `on_done` is called once per finished run (for progress bars).
+pub fn run_many(
+    exp: &Experiment,
+    policies: &[SharePolicy],
+    seeds: &[u64],
+    cfg: &RunConfig,
+    on_done: &(dyn Fn(&SeedRun) + Sync),
+) -> Vec<SeedRun> {
+    use rayon::prelude::*;
+    let jobs: Vec<(SharePolicy, u64)> = policies
+        .iter()
+        .flat_map(|&p| seeds.iter().map(move |&s| (p, s)))
+        .collect();
+    jobs.par_iter()
+        .map(|&(p, s)| {
+            let r = run_seed(exp, p, s, cfg);
+            on_done(&r);
+            r
+        })
+        .collect()
+}
