@@ -1,3 +1,16 @@
-//! rightsizer-plan (under construction).
+//! Capacity planning for heterogeneous accelerators: which mix of GPU, CPU and
+//! ASIC capacity serves a demand at the least cost or energy.
+//!
+//! * [`fleet`]: the fleet planner (Mélange's ILP, generalised), exact branch
+//!   and bound with a proven lower bound and gap.
+//! * [`melange`]: reader for Mélange's solver-input JSON.
+//! * [`lp`]: the small dense simplex the planners are built on.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod fleet;
+pub mod lp;
+pub mod melange;
+
+pub use error::PlanError;
