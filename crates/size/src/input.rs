@@ -1,0 +1,823 @@
+//! Readers for usage history: a long-format CSV and Prometheus range-query
+//! JSON.
+//!
+//! **CSV.** Header `timestamp,namespace,pod,container,resource,value` plus an
+//! optional `workload` column, in any order. `timestamp` is unix seconds or
+//! RFC 3339; `resource` is `cpu` (cores), `memory` (bytes), `gpu_memory`
+//! (bytes), `gpu_util` (0–1) or `oom` (value ignored, may be empty). Fields may
+//! be double-quoted (`""` escapes a quote). Blank lines are skipped, CRLF is
+//! accepted. Every error names the file, the 1-based line and column.
+//!
+//! **Prometheus.** The `/api/v1/query_range` response (`resultType: matrix`).
+//! Each series' metric comes from its `__name__` label, else from the caller's
+//! default:
+//! - `container_cpu_usage_seconds_total` with `__name__` is the raw counter and
+//!   is turned into a rate per interval (counter resets handled); without
+//!   `__name__` (the result of `rate(...)`) values are already cores;
+//! - `container_memory_working_set_bytes` → memory bytes;
+//! - `DCGM_FI_DEV_FB_USED` (MiB) → GPU memory bytes; `DCGM_FI_DEV_GPU_UTIL`
+//!   (percent) → utilisation fraction. Several GPUs of one container at the
+//!   same time are summed.
+//!
+//! Labels: `namespace`, `pod`, `container` (DCGM exporters also use
+//! `exported_namespace`/`exported_pod`/`exported_container`), optional
+//! `workload`. `NaN` values (stale markers) are skipped with a warning.
+//!
+//! ```
+//! use rightsizer_size::input::read_csv;
+//! let csv = "timestamp,namespace,pod,container,resource,value\n\
+//!            1700000000,prod,api-0,app,cpu,0.5\n\
+//!            2023-11-14T22:14:20Z,prod,api-0,app,memory,1e9\n";
+//! let set = read_csv("usage.csv", csv)?;
+//! assert_eq!(set.sample_count(), 2);
+//! let bad = "timestamp,namespace,pod,container,resource,value\n1700000000,prod,api-0,app,cpu,-1\n";
+//! let err = read_csv("usage.csv", bad).unwrap_err();
+//! assert_eq!(err.to_string(), "usage.csv:2:31: cpu sample -1 is invalid (negative)");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::time::{Timestamp, TimestampError};
+use crate::usage::{Resource, SampleError, SampleOrigin, UsageBuilder, UsageSet, UsageWarning};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Why usage input could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The input is empty (no header).
+    #[error("{file}: empty input, expected a header line")]
+    Empty {
+        /// File.
+        file: String,
+    },
+    /// A required CSV column is missing from the header.
+    #[error("{file}:1: missing required column {column:?}")]
+    MissingColumn {
+        /// File.
+        file: String,
+        /// The column.
+        column: &'static str,
+    },
+    /// The header names a column twice or an unknown column.
+    #[error("{file}:1:{column}: unexpected header field {name:?} ({reason})")]
+    BadHeader {
+        /// File.
+        file: String,
+        /// 1-based column.
+        column: usize,
+        /// The field.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A CSV row has the wrong number of fields or an unterminated quote.
+    #[error("{file}:{line}:{column}: expected {expected} fields, found {found}")]
+    FieldCount {
+        /// File.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column where the row ends.
+        column: usize,
+        /// Expected count.
+        expected: usize,
+        /// Found count.
+        found: usize,
+    },
+    /// A quoted field is not terminated or has text after its closing quote.
+    #[error("{file}:{line}:{column}: malformed quoted field")]
+    Quote {
+        /// File.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+    },
+    /// A field cannot be parsed.
+    #[error("{file}:{line}:{column}: field {field} = {value:?}: {reason}")]
+    BadField {
+        /// File.
+        file: String,
+        /// Line.
+        line: usize,
+        /// 1-based column (characters) where the field starts.
+        column: usize,
+        /// Field name.
+        field: &'static str,
+        /// The text.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A timestamp cannot be parsed or is out of range.
+    #[error("{file}:{line}:{column}: {source}")]
+    Timestamp {
+        /// File.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// The parse error.
+        source: TimestampError,
+    },
+    /// A sample value or name is invalid.
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    /// The JSON is malformed or not a query_range response.
+    #[error("{file}:{line}:{column}: {message}")]
+    Json {
+        /// File.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What serde_json reported.
+        message: String,
+    },
+    /// The Prometheus response is well-formed JSON but not usable.
+    #[error("{file}: result #{index}: {reason}")]
+    Prometheus {
+        /// File.
+        file: String,
+        /// Index of the series in `data.result`.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+const COLUMNS: [&str; 7] = [
+    "timestamp",
+    "namespace",
+    "pod",
+    "container",
+    "resource",
+    "value",
+    "workload",
+];
+
+/// Splits one CSV line into (field, 1-based start column) pairs.
+fn split_csv_line(
+    file: &str,
+    line_no: usize,
+    line: &str,
+    out: &mut Vec<(String, usize)>,
+) -> Result<(), InputError> {
+    out.clear();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    loop {
+        let start = i + 1;
+        let mut field = String::new();
+        if chars.get(i) == Some(&'"') {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(InputError::Quote {
+                            file: file.to_string(),
+                            line: line_no,
+                            column: start,
+                        })
+                    }
+                    Some('"') if chars.get(i + 1) == Some(&'"') => {
+                        field.push('"');
+                        i += 2;
+                    }
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        field.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+            match chars.get(i) {
+                None | Some(',') => {}
+                Some(_) => {
+                    return Err(InputError::Quote {
+                        file: file.to_string(),
+                        line: line_no,
+                        column: i + 1,
+                    })
+                }
+            }
+        } else {
+            while let Some(c) = chars.get(i) {
+                if *c == ',' {
+                    break;
+                }
+                field.push(*c);
+                i += 1;
+            }
+        }
+        out.push((field.trim().to_string(), start));
+        if chars.get(i) == Some(&',') {
+            i += 1;
+        } else {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads long-format CSV usage (see the module docs). `file` names the
+/// source in errors.
+pub fn read_csv(file: &str, text: &str) -> Result<UsageSet, InputError> {
+    let mut b = UsageBuilder::new();
+    read_csv_into(&mut b, file, text)?;
+    Ok(b.finish())
+}
+
+/// Like [`read_csv`] but adds to an existing builder (to merge several files).
+pub fn read_csv_into(b: &mut UsageBuilder, file: &str, text: &str) -> Result<(), InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines().enumerate();
+    let header = loop {
+        match lines.next() {
+            None => {
+                return Err(InputError::Empty {
+                    file: file.to_string(),
+                })
+            }
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((n, l)) => break (n + 1, l),
+        }
+    };
+    let mut fields = Vec::new();
+    split_csv_line(file, header.0, header.1, &mut fields)?;
+    let mut idx: [Option<usize>; 7] = [None; 7];
+    for (pos, (name, col)) in fields.iter().enumerate() {
+        let Some(k) = COLUMNS.iter().position(|c| c == name) else {
+            return Err(InputError::BadHeader {
+                file: file.to_string(),
+                column: *col,
+                name: name.clone(),
+                reason: "unknown column",
+            });
+        };
+        if idx[k].is_some() {
+            return Err(InputError::BadHeader {
+                file: file.to_string(),
+                column: *col,
+                name: name.clone(),
+                reason: "duplicate column",
+            });
+        }
+        idx[k] = Some(pos);
+    }
+    for (k, name) in COLUMNS.iter().enumerate().take(6) {
+        if idx[k].is_none() {
+            return Err(InputError::MissingColumn {
+                file: file.to_string(),
+                column: name,
+            });
+        }
+    }
+    let ncols = fields.len();
+    let col = |k: usize| idx[k].expect("checked above");
+    for (n, line) in lines {
+        let line_no = n + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        split_csv_line(file, line_no, line, &mut fields)?;
+        if fields.len() != ncols {
+            return Err(InputError::FieldCount {
+                file: file.to_string(),
+                line: line_no,
+                column: line.chars().count() + 1,
+                expected: ncols,
+                found: fields.len(),
+            });
+        }
+        let f = |k: usize| &fields[col(k)];
+        let (ts_text, ts_col) = f(0);
+        let t = Timestamp::parse(ts_text).map_err(|source| InputError::Timestamp {
+            file: file.to_string(),
+            line: line_no,
+            column: *ts_col,
+            source,
+        })?;
+        let (res_text, res_col) = f(4);
+        let resource = Resource::parse(res_text).ok_or_else(|| InputError::BadField {
+            file: file.to_string(),
+            line: line_no,
+            column: *res_col,
+            field: "resource",
+            value: res_text.clone(),
+            reason: "expected cpu, memory, gpu_memory, gpu_util or oom".into(),
+        })?;
+        let (val_text, val_col) = f(5);
+        let value = if resource == Resource::Oom && val_text.is_empty() {
+            0.0
+        } else {
+            parse_number(val_text).ok_or_else(|| InputError::BadField {
+                file: file.to_string(),
+                line: line_no,
+                column: *val_col,
+                field: "value",
+                value: val_text.clone(),
+                reason: "not a number".into(),
+            })?
+        };
+        let workload = idx[6].map(|k| fields[k].0.as_str());
+        let origin = SampleOrigin {
+            file: file.to_string(),
+            line: line_no,
+            column: *val_col,
+        };
+        for (k, name) in [(2usize, "pod"), (3, "container")] {
+            let (txt, c) = f(k);
+            if txt.is_empty() {
+                return Err(InputError::BadField {
+                    file: file.to_string(),
+                    line: line_no,
+                    column: *c,
+                    field: name,
+                    value: String::new(),
+                    reason: "must not be empty".into(),
+                });
+            }
+        }
+        b.push(
+            &f(1).0,
+            workload,
+            &f(2).0,
+            &f(3).0,
+            resource,
+            t,
+            value,
+            &origin,
+        )
+        .map_err(|e| match e {
+            SampleError::BadName {
+                field,
+                value,
+                source,
+                ..
+            } => {
+                let k = match field {
+                    "pod" => 2,
+                    "container" => 3,
+                    _ => 6,
+                };
+                let column = idx[k].map(|p| fields[p].1).unwrap_or(fields[col(2)].1);
+                InputError::Sample(SampleError::BadName {
+                    file: file.to_string(),
+                    line: line_no,
+                    column,
+                    field,
+                    value,
+                    source,
+                })
+            }
+            other => InputError::Sample(other),
+        })?;
+    }
+    Ok(())
+}
+
+/// Parses a decimal number; rejects the spellings `inf`/`nan` so they are
+/// reported as what they are by the sample validation instead.
+fn parse_number(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    match lower.as_str() {
+        "nan" | "+nan" | "-nan" => Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        _ if s
+            .bytes()
+            .all(|c| c.is_ascii_digit() || b".eE+-".contains(&c))
+            && !s.is_empty() =>
+        {
+            s.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// The metric a Prometheus series carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PromMetric {
+    /// `container_cpu_usage_seconds_total`: a counter, or already a rate when
+    /// the series has no `__name__` label.
+    CpuUsageSecondsTotal,
+    /// `container_memory_working_set_bytes`.
+    MemoryWorkingSetBytes,
+    /// `DCGM_FI_DEV_FB_USED` (MiB).
+    DcgmFbUsed,
+    /// `DCGM_FI_DEV_GPU_UTIL` (percent).
+    DcgmGpuUtil,
+}
+
+impl PromMetric {
+    /// By metric name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "container_cpu_usage_seconds_total" => PromMetric::CpuUsageSecondsTotal,
+            "container_memory_working_set_bytes" => PromMetric::MemoryWorkingSetBytes,
+            "DCGM_FI_DEV_FB_USED" => PromMetric::DcgmFbUsed,
+            "DCGM_FI_DEV_GPU_UTIL" => PromMetric::DcgmGpuUtil,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PromResponse {
+    status: String,
+    #[serde(default)]
+    data: Option<PromData>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromData {
+    result_type: String,
+    result: Vec<PromSeries>,
+}
+
+#[derive(Deserialize)]
+struct PromSeries {
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+fn label<'a>(m: &'a BTreeMap<String, String>, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| m.get(*n).map(String::as_str).filter(|s| !s.is_empty()))
+}
+
+/// Reads a Prometheus `query_range` response (see the module docs).
+/// `default_metric` applies to series without a `__name__` label.
+pub fn read_prometheus(
+    file: &str,
+    text: &str,
+    default_metric: Option<PromMetric>,
+) -> Result<UsageSet, InputError> {
+    let mut b = UsageBuilder::new();
+    read_prometheus_into(&mut b, file, text, default_metric)?;
+    Ok(b.finish())
+}
+
+/// Like [`read_prometheus`] but adds to an existing builder.
+pub fn read_prometheus_into(
+    b: &mut UsageBuilder,
+    file: &str,
+    text: &str,
+    default_metric: Option<PromMetric>,
+) -> Result<(), InputError> {
+    let resp: PromResponse = serde_json::from_str(text).map_err(|e| InputError::Json {
+        file: file.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let prom_err = |index, reason: String| InputError::Prometheus {
+        file: file.to_string(),
+        index,
+        reason,
+    };
+    if resp.status != "success" {
+        return Err(prom_err(
+            0,
+            format!(
+                "status {:?}: {}",
+                resp.status,
+                resp.error.unwrap_or_default()
+            ),
+        ));
+    }
+    let data = resp
+        .data
+        .ok_or_else(|| prom_err(0, "missing data".into()))?;
+    if data.result_type != "matrix" {
+        return Err(prom_err(
+            0,
+            format!("resultType {:?}, expected \"matrix\"", data.result_type),
+        ));
+    }
+    // (namespace, workload, pod, container, resource) → time → summed value
+    type Key = (String, Option<String>, String, String, Resource);
+    let mut acc: BTreeMap<Key, BTreeMap<i64, f64>> = BTreeMap::new();
+    let mut skipped = 0usize;
+    for (index, s) in data.result.iter().enumerate() {
+        let named = s.metric.get("__name__");
+        let metric = match named {
+            Some(n) => PromMetric::from_name(n)
+                .ok_or_else(|| prom_err(index, format!("unsupported metric {n:?}")))?,
+            None => default_metric.ok_or_else(|| {
+                prom_err(
+                    index,
+                    "series has no __name__ label and no default metric was given".into(),
+                )
+            })?,
+        };
+        let pod = label(&s.metric, &["pod", "exported_pod", "pod_name"])
+            .ok_or_else(|| prom_err(index, "missing label \"pod\"".into()))?;
+        let container = label(
+            &s.metric,
+            &["container", "exported_container", "container_name"],
+        )
+        .ok_or_else(|| prom_err(index, "missing label \"container\"".into()))?;
+        if container == "POD" {
+            continue; // the pause container
+        }
+        let namespace = label(&s.metric, &["namespace", "exported_namespace"]).unwrap_or("");
+        let workload = label(&s.metric, &["workload"]).map(str::to_string);
+        let mut pts = Vec::with_capacity(s.values.len());
+        for (t, v) in &s.values {
+            let ts = Timestamp::from_unix_secs_f64(*t)
+                .ok_or_else(|| prom_err(index, format!("timestamp {t} out of range")))?;
+            let v = match parse_number(v) {
+                Some(x) if x.is_nan() => {
+                    skipped += 1;
+                    continue;
+                }
+                Some(x) => x,
+                None => return Err(prom_err(index, format!("value {v:?} is not a number"))),
+            };
+            pts.push((ts.unix_nanos(), v));
+        }
+        pts.sort_by_key(|p| p.0);
+        let (resource, converted): (Resource, Vec<(i64, f64)>) = match metric {
+            PromMetric::CpuUsageSecondsTotal if named.is_some() => {
+                (Resource::Cpu, counter_rate(&pts))
+            }
+            PromMetric::CpuUsageSecondsTotal => (Resource::Cpu, pts),
+            PromMetric::MemoryWorkingSetBytes => (Resource::Memory, pts),
+            PromMetric::DcgmFbUsed => (
+                Resource::GpuMemory,
+                pts.into_iter().map(|(t, v)| (t, v * 1_048_576.0)).collect(),
+            ),
+            PromMetric::DcgmGpuUtil => (
+                Resource::GpuUtil,
+                pts.into_iter().map(|(t, v)| (t, v / 100.0)).collect(),
+            ),
+        };
+        let slot = acc
+            .entry((
+                namespace.to_string(),
+                workload,
+                pod.to_string(),
+                container.to_string(),
+                resource,
+            ))
+            .or_default();
+        for (t, v) in converted {
+            *slot.entry(t).or_insert(0.0) += v;
+        }
+    }
+    if skipped > 0 {
+        b.warn(UsageWarning::SamplesSkipped {
+            file: file.to_string(),
+            reason: "NaN values (stale markers)".into(),
+            count: skipped,
+        });
+    }
+    for ((ns, wl, pod, container, resource), pts) in acc {
+        for (t, v) in pts {
+            let v = if resource == Resource::GpuUtil {
+                v.min(1.0) // several devices summed: report at most one device's worth per sample
+            } else {
+                v
+            };
+            let origin = SampleOrigin {
+                file: file.to_string(),
+                line: 0,
+                column: 0,
+            };
+            let ts = Timestamp::from_unix_nanos(t).expect("validated above");
+            b.push(
+                &ns,
+                wl.as_deref(),
+                &pod,
+                &container,
+                resource,
+                ts,
+                v,
+                &origin,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Per-interval rate of a counter, treating a decrease as a reset (the new
+/// value is the increase since the reset), like Prometheus `rate`.
+fn counter_rate(pts: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    pts.windows(2)
+        .filter(|w| w[1].0 > w[0].0)
+        .map(|w| {
+            let dt = (w[1].0 - w[0].0) as f64 / 1e9;
+            let dv = if w[1].1 >= w[0].1 {
+                w[1].1 - w[0].1
+            } else {
+                w[1].1
+            };
+            (w[1].0, dv / dt)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HDR: &str = "timestamp,namespace,pod,container,resource,value\n";
+
+    #[test]
+    fn csv_errors_name_line_and_column() {
+        let cases = [
+            (
+                "x,namespace,pod,container,resource,value\n",
+                "usage.csv:1:1: unexpected header field \"x\" (unknown column)",
+            ),
+            (
+                "timestamp,namespace,pod,container,value\n",
+                "usage.csv:1: missing required column \"resource\"",
+            ),
+            ("", "usage.csv: empty input, expected a header line"),
+        ];
+        for (text, msg) in cases {
+            assert_eq!(read_csv("usage.csv", text).unwrap_err().to_string(), msg);
+        }
+        let e = read_csv(
+            "u.csv",
+            &format!("{HDR}1700000000,ns,p,c,cpu,0.1\nbogus,ns,p,c,cpu,1\n"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::Timestamp {
+                    line: 3,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,p,c,disk,1\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::BadField {
+                    line: 2,
+                    column: 19,
+                    field: "resource",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,p,c,cpu,abc\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::BadField {
+                    column: 23,
+                    field: "value",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,p,c,cpu,NaN\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::Sample(SampleError::BadValue {
+                    line: 2,
+                    column: 23,
+                    ..
+                })
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,p,c,cpu\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::FieldCount {
+                    line: 2,
+                    expected: 6,
+                    found: 5,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,\"p,c,cpu,1\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::Quote {
+                    line: 2,
+                    column: 15,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}99999999999999,ns,p,c,cpu,1\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::Timestamp {
+                    source: TimestampError::OutOfRange { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = read_csv("u.csv", &format!("{HDR}1700000000,ns,p,,cpu,1\n")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                InputError::BadField {
+                    field: "container",
+                    column: 17,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn csv_unsorted_duplicated_quoted_workload_column() {
+        let text = "value,resource,container,pod,namespace,timestamp,workload\r\n\
+                    0.3,cpu,app,\"web-0\",prod,1700000120,web\r\n\
+                    \r\n\
+                    0.1,cpu,app,web-0,prod,1700000000,web\r\n\
+                    0.2,cpu,app,web-0,prod,1700000060,web\r\n\
+                    0.9,cpu,app,web-0,prod,1700000060,web\r\n\
+                    ,oom,app,web-0,prod,1700000100,web\r\n";
+        let set = read_csv("u.csv", text).unwrap();
+        let (k, w) = set.workloads().next().unwrap();
+        assert_eq!(k.to_string(), "prod/web");
+        let s = &w.containers["app"].values().next().unwrap();
+        assert_eq!(s.cpu.values(), &[0.1, 0.2, 0.3]);
+        assert_eq!(s.ooms.len(), 1);
+        assert_eq!(set.warnings().len(), 1);
+    }
+
+    #[test]
+    fn prometheus_counter_rate_and_dcgm() {
+        let json = r#"{"status":"success","data":{"resultType":"matrix","result":[
+          {"metric":{"__name__":"container_cpu_usage_seconds_total","namespace":"ml","pod":"vllm-0","container":"server"},
+           "values":[[1700000000,"100"],[1700000060,"130"],[1700000120,"6"],[1700000180,"NaN"]]},
+          {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","exported_namespace":"ml","exported_pod":"vllm-0","exported_container":"server","gpu":"0"},
+           "values":[[1700000000,"1024"]]},
+          {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","exported_namespace":"ml","exported_pod":"vllm-0","exported_container":"server","gpu":"1"},
+           "values":[[1700000000,"2048"]]},
+          {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL","exported_namespace":"ml","exported_pod":"vllm-0","exported_container":"server"},
+           "values":[[1700000000,"45"]]},
+          {"metric":{"namespace":"ml","pod":"vllm-0","container":"server"},
+           "values":[[1700000000,"2.5e9"]]}
+        ]}}"#;
+        let set = read_prometheus("q.json", json, Some(PromMetric::MemoryWorkingSetBytes)).unwrap();
+        let (_, w) = set.workloads().next().unwrap();
+        let s = w.containers["server"].values().next().unwrap();
+        assert_eq!(s.cpu.values(), &[0.5, 0.1]);
+        assert_eq!(s.gpu_memory.values(), &[3072.0 * 1_048_576.0]);
+        assert_eq!(s.gpu_util.values(), &[0.45]);
+        assert_eq!(s.memory.values(), &[2.5e9]);
+        assert_eq!(set.warnings().len(), 1);
+    }
+
+    #[test]
+    fn prometheus_errors() {
+        let e = read_prometheus("q.json", "{\n \"status\": ", None).unwrap_err();
+        assert!(matches!(e, InputError::Json { line: 2, .. }), "{e}");
+        let e =
+            read_prometheus("q.json", r#"{"status":"error","error":"boom"}"#, None).unwrap_err();
+        assert!(e.to_string().contains("boom"));
+        let e = read_prometheus(
+            "q.json",
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a","container":"b"},"values":[[1,"1"]]}]}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::Prometheus { index: 0, .. }), "{e}");
+        let e = read_prometheus(
+            "q.json",
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"},"values":[[1,"-5"]]}]}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::Sample(_)), "{e}");
+    }
+}

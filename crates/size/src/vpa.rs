@@ -1,0 +1,704 @@
+//! The VPA recommender, step for step.
+//!
+//! Sources: `kubernetes/autoscaler` `vertical-pod-autoscaler/pkg/recommender`
+//! (`util/histogram*.go`, `util/decaying_histogram.go`,
+//! `model/aggregate_container_state.go`, `model/container.go`,
+//! `model/types.go`, `logic/estimator.go`, `logic/recommender.go`).
+//!
+//! - All pods of a workload feed one [`AggregateState`] per container name:
+//!   a decaying CPU histogram (every sample, weight `0.1 × 2^(age/24h)`) and a
+//!   decaying histogram of memory **peaks** (weight 1).
+//! - Each container instance ([`ContainerState`]) keeps one peak per 24 h
+//!   window: when a larger sample arrives inside the window the old peak is
+//!   subtracted and the new one added, stamped with the window end. A window
+//!   whose first sample is 0 keeps its 0 (VPA's `oldMaxMem != 0` test).
+//! - CPU samples that are not newer than the last one are discarded; memory
+//!   samples older than the last one are discarded.
+//! - OOM: `needed = max(used + 100 MiB, used × 1.2)` with
+//!   `used = max(memory request, current window peak)`, added as a memory
+//!   sample; OOMs older than one interval before the window end are dropped.
+//! - Sample values are integers as VPA stores them (`ResourceAmount`: CPU in
+//!   millicores, memory in bytes, truncated), and every scaling step
+//!   truncates to an integer again.
+//! - Estimation per resource: `percentile → + margin → × confidence factor
+//!   (bounds only) → max(·, per-container minimum)`; target p90, lower p50,
+//!   upper p95, margin 15 %, upper factor `(1 + 1/c)`, lower `(1 + 0.001/c)^−2`,
+//!   `c = min(days between first and last CPU sample, CPU samples / 1440)`;
+//!   pod minimum 25 m / 250 MiB divided by the number of containers.
+//!
+//! ```
+//! use rightsizer_size::vpa::{Vpa, VpaConfig, ContainerState};
+//! let vpa = Vpa::new(VpaConfig::default())?;
+//! let mut agg = vpa.new_aggregate();
+//! let mut c = ContainerState::default();
+//! let t0 = 1_795_737_600_000_000_000i64; // 2026-11-27T00:00:00Z
+//! for minute in 0..(7 * 1440) {
+//!     let t = t0 + minute * 60_000_000_000;
+//!     vpa.add_cpu_sample(&mut agg, &mut c, t, 0.5);
+//!     vpa.add_memory_sample(&mut agg, &mut c, t, 1.0e9);
+//! }
+//! let e = vpa.estimate(&agg, 1);
+//! // 0.5 cores is in bucket 25 = [0.47727, 0.51135) cores; p90 is its end,
+//! // truncated to 511 m; + trunc(511 × 0.15) = 76 m → 587 m.
+//! assert_eq!(e.target_cpu.get(), 587);
+//! assert!(e.lower_cpu <= e.target_cpu && e.target_cpu <= e.upper_cpu);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::histogram::{DecayingHistogram, ExponentialBuckets, HistogramError, MIN_SAMPLE_WEIGHT};
+use crate::time::{NANOS_PER_DAY, NANOS_PER_MINUTE};
+use rightsizer_model::units::{Bytes, MilliCpu};
+use serde::{Deserialize, Serialize};
+
+/// VPA's `MaxResourceAmount` (1e14).
+pub const MAX_RESOURCE_AMOUNT: i64 = 100_000_000_000_000;
+
+/// Recommender parameters, defaulting to VPA's flag defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VpaConfig {
+    /// `--target-cpu-percentile` (0.9).
+    pub target_cpu_percentile: f64,
+    /// `--recommendation-lower-bound-cpu-percentile` (0.5).
+    pub lower_bound_cpu_percentile: f64,
+    /// `--recommendation-upper-bound-cpu-percentile` (0.95).
+    pub upper_bound_cpu_percentile: f64,
+    /// `--target-memory-percentile` (0.9).
+    pub target_memory_percentile: f64,
+    /// `--recommendation-lower-bound-memory-percentile` (0.5).
+    pub lower_bound_memory_percentile: f64,
+    /// `--recommendation-upper-bound-memory-percentile` (0.95).
+    pub upper_bound_memory_percentile: f64,
+    /// `--recommendation-margin-fraction` (0.15).
+    pub margin_fraction: f64,
+    /// `--pod-recommendation-min-cpu-millicores` (25).
+    pub pod_min_cpu_millicores: f64,
+    /// `--pod-recommendation-min-memory-mb` (250, times 1024²).
+    pub pod_min_memory_mb: f64,
+    /// `--cpu-histogram-decay-half-life` in ns (24 h).
+    pub cpu_half_life_ns: i64,
+    /// `--memory-histogram-decay-half-life` in ns (24 h).
+    pub memory_half_life_ns: i64,
+    /// `MemoryAggregationInterval` in ns (24 h).
+    pub memory_aggregation_interval_ns: i64,
+    /// `MemoryAggregationIntervalCount` (8).
+    pub memory_aggregation_interval_count: i64,
+    /// `--oom-bump-up-ratio` (1.2).
+    pub oom_bump_up_ratio: f64,
+    /// `--oom-min-bump-up-bytes` (100 MiB).
+    pub oom_min_bump_up_bytes: f64,
+    /// The unit in which confidence is measured (24 h: one day of
+    /// 1-minute samples gives confidence 1).
+    pub confidence_interval_ns: i64,
+}
+
+impl Default for VpaConfig {
+    fn default() -> Self {
+        Self {
+            target_cpu_percentile: 0.9,
+            lower_bound_cpu_percentile: 0.5,
+            upper_bound_cpu_percentile: 0.95,
+            target_memory_percentile: 0.9,
+            lower_bound_memory_percentile: 0.5,
+            upper_bound_memory_percentile: 0.95,
+            margin_fraction: 0.15,
+            pod_min_cpu_millicores: 25.0,
+            pod_min_memory_mb: 250.0,
+            cpu_half_life_ns: NANOS_PER_DAY,
+            memory_half_life_ns: NANOS_PER_DAY,
+            memory_aggregation_interval_ns: NANOS_PER_DAY,
+            memory_aggregation_interval_count: 8,
+            oom_bump_up_ratio: 1.2,
+            oom_min_bump_up_bytes: 100.0 * 1024.0 * 1024.0,
+            confidence_interval_ns: NANOS_PER_DAY,
+        }
+    }
+}
+
+/// Why a [`VpaConfig`] is invalid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VpaConfigError {
+    /// A parameter is out of range.
+    #[error("VPA option {field} = {value} is invalid: {reason}")]
+    Bad {
+        /// Field name.
+        field: &'static str,
+        /// Value.
+        value: f64,
+        /// Rule.
+        reason: &'static str,
+    },
+    /// Histogram layout problem.
+    #[error(transparent)]
+    Histogram(#[from] HistogramError),
+}
+
+impl VpaConfig {
+    /// The history VPA keeps: interval × count (8 days).
+    pub fn history_ns(&self) -> i64 {
+        self.memory_aggregation_interval_ns
+            .saturating_mul(self.memory_aggregation_interval_count)
+    }
+
+    fn validate(&self) -> Result<(), VpaConfigError> {
+        let bad = |field, value: f64, reason| {
+            Err(VpaConfigError::Bad {
+                field,
+                value,
+                reason,
+            })
+        };
+        for (field, p) in [
+            ("target_cpu_percentile", self.target_cpu_percentile),
+            (
+                "lower_bound_cpu_percentile",
+                self.lower_bound_cpu_percentile,
+            ),
+            (
+                "upper_bound_cpu_percentile",
+                self.upper_bound_cpu_percentile,
+            ),
+            ("target_memory_percentile", self.target_memory_percentile),
+            (
+                "lower_bound_memory_percentile",
+                self.lower_bound_memory_percentile,
+            ),
+            (
+                "upper_bound_memory_percentile",
+                self.upper_bound_memory_percentile,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return bad(field, p, "must be in [0, 1]");
+            }
+        }
+        for (field, v) in [
+            ("margin_fraction", self.margin_fraction),
+            ("pod_min_cpu_millicores", self.pod_min_cpu_millicores),
+            ("pod_min_memory_mb", self.pod_min_memory_mb),
+            ("oom_min_bump_up_bytes", self.oom_min_bump_up_bytes),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(field, v, "must be finite and >= 0");
+            }
+        }
+        if !(self.oom_bump_up_ratio >= 1.0 && self.oom_bump_up_ratio.is_finite()) {
+            return bad(
+                "oom_bump_up_ratio",
+                self.oom_bump_up_ratio,
+                "must be finite and >= 1",
+            );
+        }
+        for (field, v) in [
+            ("cpu_half_life_ns", self.cpu_half_life_ns),
+            ("memory_half_life_ns", self.memory_half_life_ns),
+            (
+                "memory_aggregation_interval_ns",
+                self.memory_aggregation_interval_ns,
+            ),
+            (
+                "memory_aggregation_interval_count",
+                self.memory_aggregation_interval_count,
+            ),
+            ("confidence_interval_ns", self.confidence_interval_ns),
+        ] {
+            if v <= 0 {
+                return bad(field, v as f64, "must be > 0");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// VPA's `resourceAmountFromFloat`: clamp to `[0, 1e14]`, truncate.
+pub fn resource_amount_from_float(x: f64) -> i64 {
+    if x < 0.0 {
+        0
+    } else if x > MAX_RESOURCE_AMOUNT as f64 {
+        MAX_RESOURCE_AMOUNT
+    } else {
+        x as i64 // truncation; NaN → 0 (VPA then applies the minimum, same result)
+    }
+}
+
+/// VPA's `ScaleResource`.
+pub fn scale_resource(amount: i64, factor: f64) -> i64 {
+    resource_amount_from_float(amount as f64 * factor)
+}
+
+/// Usage aggregated over all instances of one container of one workload
+/// (VPA's `AggregateContainerState`). Its size does not depend on the number
+/// of samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AggregateState {
+    /// Decaying histogram of CPU cores.
+    pub cpu: DecayingHistogram,
+    /// Decaying histogram of per-window memory peaks (bytes).
+    pub memory_peaks: DecayingHistogram,
+    /// First CPU sample time (ns).
+    pub first_sample_ns: Option<i64>,
+    /// Last CPU sample time (ns).
+    pub last_sample_ns: Option<i64>,
+    /// Number of CPU samples.
+    pub total_samples: u64,
+}
+
+impl AggregateState {
+    /// Heap bytes held by the two histograms.
+    pub fn heap_bytes(&self) -> usize {
+        self.cpu.histogram().heap_bytes() + self.memory_peaks.histogram().heap_bytes()
+    }
+}
+
+/// Per container instance state (VPA's `ContainerState`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerState {
+    last_cpu_ns: Option<i64>,
+    last_memory_ns: Option<i64>,
+    window_end_ns: Option<i64>,
+    memory_peak: i64,
+    oom_peak: i64,
+}
+
+impl ContainerState {
+    /// End of the current memory window (exclusive), if any sample was seen.
+    pub fn window_end_ns(&self) -> Option<i64> {
+        self.window_end_ns
+    }
+
+    /// The current window's peak: max(usage peak, OOM-derived peak).
+    pub fn max_memory_peak(&self) -> i64 {
+        self.memory_peak.max(self.oom_peak)
+    }
+}
+
+/// Why an OOM event was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OomRejected {
+    /// Older than one interval before the current window end.
+    #[error("OOM at {at_ns} ns is too old (window ends at {window_end_ns} ns)")]
+    TooOld {
+        /// Event time.
+        at_ns: i64,
+        /// Window end.
+        window_end_ns: i64,
+    },
+}
+
+/// One VPA recommendation for a container.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct VpaEstimate {
+    /// Target CPU.
+    pub target_cpu: MilliCpu,
+    /// Lower-bound CPU.
+    pub lower_cpu: MilliCpu,
+    /// Upper-bound CPU.
+    pub upper_cpu: MilliCpu,
+    /// Target memory.
+    pub target_memory: Bytes,
+    /// Lower-bound memory.
+    pub lower_memory: Bytes,
+    /// Upper-bound memory.
+    pub upper_memory: Bytes,
+    /// The confidence `c` (≈ days of history).
+    pub confidence: f64,
+}
+
+/// The VPA recommender: configuration plus the shared histogram layouts.
+#[derive(Clone, Debug)]
+pub struct Vpa {
+    config: VpaConfig,
+    cpu_layout: ExponentialBuckets,
+    memory_layout: ExponentialBuckets,
+}
+
+impl Vpa {
+    /// Validates the configuration and builds the layouts.
+    pub fn new(config: VpaConfig) -> Result<Self, VpaConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            cpu_layout: ExponentialBuckets::vpa_cpu(),
+            memory_layout: ExponentialBuckets::vpa_memory(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VpaConfig {
+        &self.config
+    }
+
+    /// The CPU bucket layout (cores).
+    pub fn cpu_layout(&self) -> &ExponentialBuckets {
+        &self.cpu_layout
+    }
+
+    /// The memory bucket layout (bytes).
+    pub fn memory_layout(&self) -> &ExponentialBuckets {
+        &self.memory_layout
+    }
+
+    /// An empty aggregate.
+    pub fn new_aggregate(&self) -> AggregateState {
+        AggregateState {
+            cpu: DecayingHistogram::new(&self.cpu_layout, self.config.cpu_half_life_ns),
+            memory_peaks: DecayingHistogram::new(
+                &self.memory_layout,
+                self.config.memory_half_life_ns,
+            ),
+            first_sample_ns: None,
+            last_sample_ns: None,
+            total_samples: 0,
+        }
+    }
+
+    /// Adds a CPU sample (cores); returns `false` if discarded (negative,
+    /// NaN, or not newer than the instance's last CPU sample).
+    #[inline]
+    pub fn add_cpu_sample(
+        &self,
+        agg: &mut AggregateState,
+        c: &mut ContainerState,
+        t_ns: i64,
+        cores: f64,
+    ) -> bool {
+        if cores.is_nan() || cores < 0.0 || c.last_cpu_ns.is_some_and(|l| t_ns <= l) {
+            return false;
+        }
+        let milli = resource_amount_from_float(cores * 1000.0) as u64;
+        agg.cpu
+            .add_milli_sample(&self.cpu_layout, milli, MIN_SAMPLE_WEIGHT, t_ns);
+        if agg.last_sample_ns.is_none_or(|l| t_ns > l) {
+            agg.last_sample_ns = Some(t_ns);
+        }
+        if agg.first_sample_ns.is_none_or(|f| t_ns < f) {
+            agg.first_sample_ns = Some(t_ns);
+        }
+        agg.total_samples += 1;
+        c.last_cpu_ns = Some(t_ns);
+        true
+    }
+
+    /// Adds a memory working-set sample (bytes); returns `false` if discarded.
+    #[inline]
+    pub fn add_memory_sample(
+        &self,
+        agg: &mut AggregateState,
+        c: &mut ContainerState,
+        t_ns: i64,
+        bytes: f64,
+    ) -> bool {
+        if bytes.is_nan() || bytes < 0.0 {
+            return false;
+        }
+        self.add_memory_amount(agg, c, t_ns, resource_amount_from_float(bytes), false)
+    }
+
+    fn add_memory_amount(
+        &self,
+        agg: &mut AggregateState,
+        c: &mut ContainerState,
+        ts: i64,
+        usage: i64,
+        is_oom: bool,
+    ) -> bool {
+        if !is_oom && c.last_memory_ns.is_some_and(|l| ts < l) {
+            return false;
+        }
+        c.last_memory_ns = Some(ts);
+        let window_end = *c.window_end_ns.get_or_insert(ts);
+        let mut add_new_peak = false;
+        if ts < window_end {
+            let old = c.max_memory_peak();
+            if old != 0 && usage > old {
+                agg.memory_peaks
+                    .subtract_sample(&self.memory_layout, old as f64, 1.0, window_end);
+                add_new_peak = true;
+            }
+        } else {
+            let interval = self.config.memory_aggregation_interval_ns;
+            let d = ts - window_end;
+            let shift = d - d % interval + interval;
+            c.window_end_ns = Some(window_end + shift);
+            c.memory_peak = 0;
+            c.oom_peak = 0;
+            add_new_peak = true;
+        }
+        if add_new_peak {
+            let we = c.window_end_ns.expect("set above");
+            agg.memory_peaks
+                .add_sample(&self.memory_layout, usage as f64, 1.0, we);
+            if is_oom {
+                c.oom_peak = usage;
+            } else {
+                c.memory_peak = usage;
+            }
+        }
+        true
+    }
+
+    /// Records an OOM kill at `t_ns` of a container whose memory request was
+    /// `request` (use 0 when unknown): adds the bumped-up memory sample.
+    pub fn record_oom(
+        &self,
+        agg: &mut AggregateState,
+        c: &mut ContainerState,
+        t_ns: i64,
+        request: Bytes,
+    ) -> Result<i64, OomRejected> {
+        if let Some(we) = c.window_end_ns {
+            if t_ns < we - self.config.memory_aggregation_interval_ns {
+                return Err(OomRejected::TooOld {
+                    at_ns: t_ns,
+                    window_end_ns: we,
+                });
+            }
+        }
+        let used = (request.get().min(MAX_RESOURCE_AMOUNT as u64) as i64).max(c.memory_peak);
+        let needed = (used + resource_amount_from_float(self.config.oom_min_bump_up_bytes))
+            .max(scale_resource(used, self.config.oom_bump_up_ratio));
+        self.add_memory_amount(agg, c, t_ns, needed, true);
+        Ok(needed)
+    }
+
+    /// VPA's confidence: `min(days from first to last CPU sample, CPU samples / 1440)`
+    /// (with the day replaced by the configured confidence interval).
+    pub fn confidence(&self, agg: &AggregateState) -> f64 {
+        let (Some(f), Some(l)) = (agg.first_sample_ns, agg.last_sample_ns) else {
+            return 0.0;
+        };
+        let interval = self.config.confidence_interval_ns as f64;
+        let lifespan = (l - f) as f64 / interval;
+        let samples = agg.total_samples as f64 / (interval / NANOS_PER_MINUTE as f64);
+        lifespan.min(samples)
+    }
+
+    /// The per-container minimums `(millicores, bytes)` for a pod of
+    /// `containers` containers.
+    pub fn container_minimums(&self, containers: usize) -> (i64, i64) {
+        let fraction = 1.0 / containers.max(1) as f64;
+        (
+            scale_resource(
+                resource_amount_from_float(self.config.pod_min_cpu_millicores * 0.001 * 1000.0),
+                fraction,
+            ),
+            scale_resource(
+                resource_amount_from_float(self.config.pod_min_memory_mb * 1024.0 * 1024.0),
+                fraction,
+            ),
+        )
+    }
+
+    /// Target, lower and upper bound for one container of a workload with
+    /// `containers` containers.
+    pub fn estimate(&self, agg: &AggregateState, containers: usize) -> VpaEstimate {
+        let cfg = &self.config;
+        let c = self.confidence(agg);
+        let (min_cpu, min_mem) = self.container_minimums(containers);
+        let cpu_p =
+            |p| resource_amount_from_float(agg.cpu.percentile(&self.cpu_layout, p) * 1000.0);
+        let mem_p =
+            |p| resource_amount_from_float(agg.memory_peaks.percentile(&self.memory_layout, p));
+        let margin = |a: i64| a + scale_resource(a, cfg.margin_fraction);
+        let upper = |a: i64| scale_resource(a, (1.0 + 1.0 / c).powf(1.0));
+        let lower = |a: i64| scale_resource(a, (1.0 + 0.001 / c).powf(-2.0));
+        let cpu = |a: i64| MilliCpu::new(a.max(min_cpu).max(0) as u64);
+        let mem = |a: i64| Bytes::new(a.max(min_mem).max(0) as u64);
+        VpaEstimate {
+            target_cpu: cpu(margin(cpu_p(cfg.target_cpu_percentile))),
+            lower_cpu: cpu(lower(margin(cpu_p(cfg.lower_bound_cpu_percentile)))),
+            upper_cpu: cpu(upper(margin(cpu_p(cfg.upper_bound_cpu_percentile)))),
+            target_memory: mem(margin(mem_p(cfg.target_memory_percentile))),
+            lower_memory: mem(lower(margin(mem_p(cfg.lower_bound_memory_percentile)))),
+            upper_memory: mem(upper(margin(mem_p(cfg.upper_bound_memory_percentile)))),
+            confidence: c,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::NANOS_PER_HOUR;
+
+    const T0: i64 = 1_795_737_600_000_000_000; // 2026-11-27T00:00:00Z, a UTC midnight
+    const MIN: i64 = NANOS_PER_MINUTE;
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    fn vpa() -> Vpa {
+        Vpa::new(VpaConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn confidence_factors_at_12h_24h_7d() {
+        let v = vpa();
+        for (minutes, conf, up_factor) in [
+            (12 * 60, 0.5, 3.0),
+            (24 * 60, 1.0, 2.0),
+            (7 * 24 * 60, 7.0, 8.0 / 7.0),
+        ] {
+            let mut agg = v.new_aggregate();
+            let mut c = ContainerState::default();
+            // minutes + 1 samples span exactly `minutes` minutes.
+            for m in 0..=minutes {
+                v.add_cpu_sample(&mut agg, &mut c, T0 + m * MIN, 1.0);
+            }
+            let got = v.confidence(&agg);
+            approx::assert_relative_eq!(got, conf, max_relative = 1e-12);
+            let e = v.estimate(&agg, 1);
+            // 1.0 core: bucket end = start(find(1.0)+1); +15 % truncated; × factor truncated.
+            let l = v.cpu_layout();
+            let p95 = resource_amount_from_float(l.bucket_start(l.find_bucket(1.0) + 1) * 1000.0);
+            let with_margin = p95 + scale_resource(p95, 0.15);
+            assert_eq!(
+                e.upper_cpu.get() as i64,
+                scale_resource(with_margin, 1.0 + 1.0 / got),
+                "{minutes} min"
+            );
+            assert_eq!(e.target_cpu.get() as i64, with_margin);
+            approx::assert_relative_eq!(
+                e.upper_cpu.get() as f64 / with_margin as f64,
+                up_factor,
+                max_relative = 2e-3
+            );
+        }
+    }
+
+    #[test]
+    fn lower_bound_factor_for_short_history() {
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        // 6 samples over 5 minutes: lifespan 5 min = 1/288 day, samples 6/1440.
+        for m in 0..=5 {
+            v.add_cpu_sample(&mut agg, &mut c, T0 + m * MIN, 2.0);
+        }
+        let conf = v.confidence(&agg);
+        approx::assert_relative_eq!(conf, 5.0 / 1440.0, max_relative = 1e-12);
+        let factor = (1.0 + 0.001 / conf).powi(-2);
+        approx::assert_relative_eq!(factor, 1.288f64.powi(-2), max_relative = 1e-12); // "5m history: ×0.6"
+        let e = v.estimate(&agg, 1);
+        let l = v.cpu_layout();
+        let p50 = resource_amount_from_float(l.bucket_start(l.find_bucket(2.0) + 1) * 1000.0);
+        let m = p50 + scale_resource(p50, 0.15);
+        assert_eq!(e.lower_cpu.get() as i64, scale_resource(m, factor));
+    }
+
+    #[test]
+    fn empty_history_gives_minimums() {
+        let v = vpa();
+        let agg = v.new_aggregate();
+        let e = v.estimate(&agg, 1);
+        assert_eq!(e.target_cpu, MilliCpu::new(25));
+        assert_eq!(e.lower_cpu, MilliCpu::new(25));
+        assert_eq!(e.upper_cpu, MilliCpu::new(25));
+        assert_eq!(e.target_memory, Bytes::new(250 * 1024 * 1024));
+        assert_eq!(e.confidence, 0.0);
+    }
+
+    #[test]
+    fn minimum_split_across_containers() {
+        let v = vpa();
+        assert_eq!(v.container_minimums(1), (25, 262_144_000));
+        assert_eq!(v.container_minimums(2), (12, 131_072_000));
+        // 25 × 1/3 = 8.33 → 8; 262144000/3 = 87381333.3 → 87381333
+        assert_eq!(v.container_minimums(3), (8, 87_381_333));
+        let agg = v.new_aggregate();
+        let e = v.estimate(&agg, 3);
+        assert_eq!(e.target_cpu, MilliCpu::new(8));
+        assert_eq!(e.target_memory, Bytes::new(87_381_333));
+    }
+
+    #[test]
+    fn memory_keeps_one_peak_per_window() {
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        // Day 1: 100 MiB then 300 MiB then 200 MiB → one peak of 300 MiB.
+        v.add_memory_sample(&mut agg, &mut c, T0, 100.0 * MIB);
+        assert_eq!(c.window_end_ns(), Some(T0 + NANOS_PER_DAY));
+        v.add_memory_sample(&mut agg, &mut c, T0 + NANOS_PER_HOUR, 300.0 * MIB);
+        v.add_memory_sample(&mut agg, &mut c, T0 + 2 * NANOS_PER_HOUR, 200.0 * MIB);
+        let h = agg.memory_peaks.histogram();
+        let l = v.memory_layout();
+        // The first peak moved the reference to its window end: weight 2^0.
+        approx::assert_relative_eq!(h.total_weight(), 1.0, max_relative = 1e-12);
+        assert_eq!(h.bucket_weight(l.find_bucket(100.0 * MIB)), 0.0);
+        approx::assert_relative_eq!(h.bucket_weight(l.find_bucket(300.0 * MIB)), 1.0);
+        // An older sample is discarded.
+        assert!(!v.add_memory_sample(&mut agg, &mut c, T0, 900.0 * MIB));
+        // Day 3 (skipping day 2, a gap): a new window ending at T0 + 3 days.
+        v.add_memory_sample(&mut agg, &mut c, T0 + 2 * NANOS_PER_DAY + 5, 50.0 * MIB);
+        assert_eq!(c.window_end_ns(), Some(T0 + 3 * NANOS_PER_DAY));
+        approx::assert_relative_eq!(agg.memory_peaks.histogram().total_weight(), 1.0 + 4.0);
+    }
+
+    #[test]
+    fn zero_first_sample_pins_the_window_peak() {
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        v.add_memory_sample(&mut agg, &mut c, T0, 0.0);
+        v.add_memory_sample(&mut agg, &mut c, T0 + MIN, 500.0 * MIB);
+        assert_eq!(c.max_memory_peak(), 0); // VPA's `oldMaxMem != 0` guard
+    }
+
+    #[test]
+    fn oom_bump() {
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        v.add_memory_sample(&mut agg, &mut c, T0, 200.0 * MIB);
+        // used = max(request 0, peak 200 MiB): max(300 MiB, 240 MiB) = 300 MiB.
+        let n = v
+            .record_oom(&mut agg, &mut c, T0 + MIN, Bytes::ZERO)
+            .unwrap();
+        assert_eq!(n, 300 * 1024 * 1024);
+        assert_eq!(c.max_memory_peak(), 300 * 1024 * 1024);
+        // With a 1 GiB request: max(1 GiB + 100 MiB, 1.2 GiB) = 1.2 GiB (truncated).
+        let n = v
+            .record_oom(&mut agg, &mut c, T0 + 2 * MIN, Bytes::from_gib(1))
+            .unwrap();
+        assert_eq!(n, (1.2 * (1u64 << 30) as f64) as i64);
+        // Only one peak remains in the window.
+        let l = v.memory_layout();
+        let h = agg.memory_peaks.histogram();
+        approx::assert_relative_eq!(h.total_weight(), 1.0, max_relative = 1e-12);
+        approx::assert_relative_eq!(h.bucket_weight(l.find_bucket(n as f64)), 1.0);
+        // An OOM more than one interval before the window end is rejected.
+        let mut c2 = c.clone();
+        v.add_memory_sample(&mut agg, &mut c2, T0 + 3 * NANOS_PER_DAY, 1.0);
+        assert!(v
+            .record_oom(&mut agg, &mut c2, T0 + NANOS_PER_DAY, Bytes::ZERO)
+            .is_err());
+    }
+
+    #[test]
+    fn cpu_duplicates_and_reordering_are_discarded() {
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        assert!(v.add_cpu_sample(&mut agg, &mut c, T0 + MIN, 1.0));
+        assert!(!v.add_cpu_sample(&mut agg, &mut c, T0 + MIN, 1.0));
+        assert!(!v.add_cpu_sample(&mut agg, &mut c, T0, 1.0));
+        assert!(!v.add_cpu_sample(&mut agg, &mut c, T0 + 2 * MIN, -1.0));
+        assert!(!v.add_cpu_sample(&mut agg, &mut c, T0 + 2 * MIN, f64::NAN));
+        assert_eq!(agg.total_samples, 1);
+    }
+
+    #[test]
+    fn config_is_validated() {
+        let c = VpaConfig {
+            target_cpu_percentile: 1.5,
+            ..VpaConfig::default()
+        };
+        assert!(Vpa::new(c).is_err());
+        let c = VpaConfig {
+            memory_aggregation_interval_ns: 0,
+            ..VpaConfig::default()
+        };
+        assert!(Vpa::new(c).is_err());
+    }
+}
