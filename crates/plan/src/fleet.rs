@@ -54,6 +54,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Index loops over small dense matrices read better than iterator chains here.
+#![allow(clippy::needless_range_loop)]
+
 use crate::error::PlanError;
 use crate::lp::{Lp, LpStatus, Sense};
 use rightsizer_model::units::{Money, PricePerHour, Watts};
@@ -339,6 +342,11 @@ pub struct FleetProblem {
     slice_load: Vec<Vec<Option<u64>>>,
 }
 
+/// Devices needed for a load in units of 10⁻¹² device: `⌈load − 10⁻⁹⌉`.
+pub fn devices_for(load_units: u128) -> u64 {
+    ceil_units(load_units)
+}
+
 fn ceil_units(load: u128) -> u64 {
     let l = load.saturating_sub(u128::from(LOAD_TOLERANCE));
     l.div_ceil(u128::from(LOAD_SCALE)) as u64
@@ -484,6 +492,12 @@ impl FleetProblem {
         Some(s)
     }
 
+    /// Exact load of one slice of `bucket` on `option`, in units of
+    /// 10⁻¹² device (`None`: the option cannot serve the bucket).
+    pub fn slice_load_units(&self, bucket: usize, option: usize) -> Option<u64> {
+        self.slice_load.get(bucket)?.get(option).copied().flatten()
+    }
+
     /// Solves with the given objective and budget.
     pub fn solve(&self, objective: Objective, config: &SolveConfig) -> FleetOutcome {
         for (b, row) in self.slice_load.iter().enumerate() {
@@ -549,6 +563,7 @@ struct Solver<'a> {
     cuts: Vec<Vec<f64>>,
     nodes: u64,
     unresolved: bool,
+    unresolved_bound: f64,
     stop: StopReason,
     lower_bound: u64,
     lp_bound: f64,
@@ -602,6 +617,7 @@ impl<'a> Solver<'a> {
             cuts: Vec::new(),
             nodes: 0,
             unresolved: false,
+            unresolved_bound: f64::INFINITY,
             stop: StopReason::Optimal,
             lower_bound: 0,
             lp_bound: 0.0,
@@ -895,21 +911,24 @@ impl<'a> Solver<'a> {
         }) {
             return false;
         }
-        if self.cuts.len() >= 96 {
+        if self.cuts.len() >= 32 {
             self.cuts.remove(0);
         }
         self.cuts.push(load);
         true
     }
 
+    /// Safety margin for float bounds: their relative error is ~1e-14, far
+    /// below this, and far below the integrality step of one objective unit
+    /// for objectives under 1e8 units.
     fn margin(v: f64) -> f64 {
-        1e-7 * (v.abs() + 1.0)
+        1e-10 * (v.abs() + 1.0)
     }
 
     /// Nodes whose bound reaches this value cannot contain a better solution.
     fn prune_level(&self) -> f64 {
         match &self.best {
-            Some((b, _)) => *b as f64 - 1.0 + Self::margin(*b as f64),
+            Some((b, _)) => *b as f64 - 1.0 + 1e-6,
             None => f64::INFINITY,
         }
     }
@@ -1023,13 +1042,16 @@ impl<'a> Solver<'a> {
                 }
                 None => {
                     // Integral LP point: decide it exactly, then remove it from the box.
-                    match self.check_point(&point) {
+                    match self.check_point(&point, &mu) {
                         Check::Feasible(asg) => {
                             let improved = self.improve(asg);
                             self.offer(improved);
                         }
                         Check::Infeasible => {}
-                        Check::Unknown => self.unresolved = true,
+                        Check::Unknown => {
+                            self.unresolved = true;
+                            self.unresolved_bound = self.unresolved_bound.min(bnd);
+                        }
                     }
                     let mut lo = node.lo.clone();
                     let mut hi = node.hi.clone();
@@ -1060,14 +1082,15 @@ impl<'a> Solver<'a> {
             }
         }
         // Lower bound: the smallest open bound, or the incumbent when exhausted.
-        let open_min = heap.iter().map(|n| n.bound).fold(f64::INFINITY, f64::min);
+        let open_min = heap
+            .iter()
+            .map(|n| n.bound)
+            .fold(self.unresolved_bound, f64::min);
         let best = self.best.as_ref().map(|b| b.0);
         self.lower_bound = match best {
-            Some(b) if open_min.is_infinite() && !self.unresolved => b,
+            Some(b) if open_min.is_infinite() => b,
             Some(b) => {
-                let lb = (open_min.min(b as f64) - Self::margin(open_min))
-                    .ceil()
-                    .max(0.0) as u64;
+                let lb = (open_min - Self::margin(open_min)).ceil().max(0.0) as u64;
                 lb.min(b)
             }
             None => 0,
@@ -1080,27 +1103,203 @@ impl<'a> Solver<'a> {
         }
     }
 
+    /// The most constraining dual prices for capacity `point`: maximises
+    /// `φ(μ) = Σ_b min_j μ_j·L_bj − 1` over `μ >= 0, μ·(point + tol) = 1`
+    /// (Kelley). `φ > 0` proves the point LP-infeasible; otherwise `−φ` is the
+    /// reduced-cost budget any feasible integer assignment must respect. The
+    /// normalisation makes an option with no devices very expensive to use.
+    fn feasibility_dual(&mut self, point: &[u64]) -> (f64, Vec<f64>) {
+        let m = self.m;
+        let capf: Vec<f64> = point
+            .iter()
+            .map(|&p| p as f64 + LOAD_TOLERANCE as f64 / LOAD_SCALE as f64)
+            .collect();
+        let total: f64 = capf.iter().sum();
+        let uniform = vec![1.0 / total; m];
+        let (v0, load) = self.lagrangian_plain(&uniform);
+        let mut best = v0 - 1.0;
+        let mut best_mu = uniform;
+        self.push_cut(load);
+        for _ in 0..80 {
+            let nv = 1 + m;
+            let mut c = vec![0.0; nv];
+            c[0] = 1.0;
+            let mut lp = Lp::new(c);
+            for cut in &self.cuts {
+                let mut a = vec![0.0; nv];
+                a[0] = 1.0;
+                for j in 0..m {
+                    a[1 + j] = -cut[j];
+                }
+                lp.add(a, Sense::Le, 0.0);
+            }
+            let mut a = vec![0.0; nv];
+            a[1..].copy_from_slice(&capf);
+            lp.add(a, Sense::Eq, 1.0);
+            let sol = lp.solve(10_000);
+            if sol.status != LpStatus::Optimal {
+                break;
+            }
+            let mu: Vec<f64> = sol.x[1..].to_vec();
+            let (v, load) = self.lagrangian_plain(&mu);
+            let g = v - 1.0;
+            if g > best {
+                best = g;
+                best_mu = mu;
+            }
+            if best > 1e-9 || v >= sol.objective - 1e-12 * (1.0 + sol.objective.abs()) {
+                break;
+            }
+            if !self.push_cut(load) {
+                break;
+            }
+        }
+        (best, best_mu)
+    }
+
+    /// Local repair towards capacities `cap`: moves and pairwise swaps of
+    /// single slices that shrink the largest overflow without overflowing the
+    /// receiving option. Returns a fitting assignment, or `None`.
+    fn repair(&self, cap: &[u128], mut asg: Vec<Vec<u32>>) -> Option<Vec<Vec<u32>>> {
+        let m = self.m;
+        let na = asg.len();
+        let mut loads = vec![0u128; m];
+        for (a, row) in asg.iter().enumerate() {
+            for j in 0..m {
+                if row[j] > 0 {
+                    loads[j] += u128::from(row[j]) * u128::from(self.slice(a, j)?);
+                }
+            }
+        }
+        for _ in 0..4 * na * self.k as usize + 64 {
+            let over = (0..m).filter(|&j| loads[j] > cap[j]).max_by(|&x, &y| {
+                (loads[x] - cap[x])
+                    .cmp(&(loads[y] - cap[y]))
+                    .then(y.cmp(&x))
+            });
+            let Some(j) = over else { return Some(asg) };
+            let excess = loads[j] - cap[j];
+            // Best single move off j: resolves the most excess per unit of
+            // receiving capacity used.
+            let mut best: Option<(f64, usize, usize)> = None;
+            for a in 0..na {
+                if asg[a][j] == 0 {
+                    continue;
+                }
+                let sj = u128::from(self.slice(a, j)?);
+                for i in 0..m {
+                    if i == j {
+                        continue;
+                    }
+                    if let Some(si) = self.slice(a, i) {
+                        let si = u128::from(si);
+                        if loads[i] + si <= cap[i] {
+                            let gain = sj.min(excess) as f64;
+                            let score = gain / (si as f64 / cap[i].max(1) as f64 + 1e-18);
+                            if best.is_none_or(|b| score > b.0) {
+                                best = Some((score, a, i));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((_, a, i)) = best {
+                let sj = u128::from(self.slice(a, j)?);
+                let si = u128::from(self.slice(a, i)?);
+                asg[a][j] -= 1;
+                asg[a][i] += 1;
+                loads[j] -= sj;
+                loads[i] += si;
+                continue;
+            }
+            // Swap: x moves j→i, y moves i→j, net shrinking j, i still fits.
+            let mut best: Option<(u128, usize, usize, usize)> = None;
+            for x in 0..na {
+                if asg[x][j] == 0 {
+                    continue;
+                }
+                let xj = u128::from(self.slice(x, j)?);
+                for i in 0..m {
+                    if i == j {
+                        continue;
+                    }
+                    let Some(xi) = self.slice(x, i) else { continue };
+                    let xi = u128::from(xi);
+                    for y in 0..na {
+                        if y == x || asg[y][i] == 0 {
+                            continue;
+                        }
+                        let (Some(yj), Some(yi)) = (self.slice(y, j), self.slice(y, i)) else {
+                            continue;
+                        };
+                        let (yj, yi) = (u128::from(yj), u128::from(yi));
+                        if yj >= xj || loads[i] + xi > cap[i] + yi {
+                            continue;
+                        }
+                        let gain = (xj - yj).min(excess);
+                        if best.is_none_or(|b| gain > b.0) {
+                            best = Some((gain, x, y, i));
+                        }
+                    }
+                }
+            }
+            let (_, x, y, i) = best?;
+            let (xj, xi) = (u128::from(self.slice(x, j)?), u128::from(self.slice(x, i)?));
+            let (yj, yi) = (u128::from(self.slice(y, j)?), u128::from(self.slice(y, i)?));
+            asg[x][j] -= 1;
+            asg[x][i] += 1;
+            asg[y][i] -= 1;
+            asg[y][j] += 1;
+            loads[j] = loads[j] - xj + yj;
+            loads[i] = loads[i] + xi - yi;
+        }
+        None
+    }
+
+    /// `Σ_b min_j μ_j·L_bj` and the minimising assignment's loads.
+    fn lagrangian_plain(&self, mu: &[f64]) -> (f64, Vec<f64>) {
+        let mut val = 0.0;
+        let mut load = vec![0.0; self.m];
+        for row in &self.bl {
+            let mut bj = usize::MAX;
+            let mut bv = f64::INFINITY;
+            for j in 0..self.m {
+                if row[j].is_finite() {
+                    let v = mu[j] * row[j];
+                    if bj == usize::MAX || v < bv {
+                        bv = v;
+                        bj = j;
+                    }
+                }
+            }
+            val += bv;
+            load[bj] += row[bj];
+        }
+        (val, load)
+    }
+
     /// Exact decision: can the slices be packed into `point` devices?
-    fn check_point(&self, point: &[u64]) -> Check {
+    fn check_point(&mut self, point: &[u64], node_mu: &[f64]) -> Check {
         let cap: Vec<u128> = point.iter().map(|&c| cap_units(c)).collect();
+        let na = self.act.len();
+        let m = self.m;
         // Greedy: biggest relative slices first, each to the option where it
         // uses the smallest share of that option's capacity.
-        let na = self.act.len();
-        let mut order: Vec<usize> = (0..na).collect();
-        let rel = |a: usize| -> f64 {
-            (0..self.m)
-                .filter_map(|j| self.slice(a, j).map(|s| s as f64 / cap[j].max(1) as f64))
+        let rel = |s: &Self, a: usize| -> f64 {
+            (0..m)
+                .filter_map(|j| s.slice(a, j).map(|x| x as f64 / cap[j].max(1) as f64))
                 .fold(f64::INFINITY, f64::min)
         };
-        order.sort_by(|&a, &b| rel(b).total_cmp(&rel(a)).then(a.cmp(&b)));
-        let mut loads = vec![0u128; self.m];
-        let mut asg = vec![vec![0u32; self.m]; na];
+        let mut order: Vec<usize> = (0..na).collect();
+        order.sort_by(|&a, &b| rel(self, b).total_cmp(&rel(self, a)).then(a.cmp(&b)));
+        let mut loads = vec![0u128; m];
+        let mut asg = vec![vec![0u32; m]; na];
         let mut ok = true;
         'g: for &a in &order {
             for _ in 0..self.k {
                 let mut dest = None;
                 let mut dv = f64::INFINITY;
-                for j in 0..self.m {
+                for j in 0..m {
                     if let Some(s) = self.slice(a, j) {
                         let s = u128::from(s);
                         if loads[j] + s <= cap[j] {
@@ -1127,24 +1326,100 @@ impl<'a> Solver<'a> {
         if ok {
             return Check::Feasible(asg);
         }
-        // Exact depth-first search over slices with a capacity bound.
+        // Lagrangian certificate: LP-infeasible points are rejected outright;
+        // otherwise every slice placed off its cheapest option (at prices μ)
+        // spends reduced cost from the budget −φ.
+        let (phi, mu) = self.feasibility_dual(point);
+        if phi > 1e-9 {
+            return Check::Infeasible;
+        }
+        let phi = phi.min(0.0);
+        if let Some(asg) = self.repair(&cap, self.argmin_assignment(&mu)) {
+            return Check::Feasible(asg);
+        }
+        let kf = f64::from(self.k);
+        // Two certificates: the feasibility prices μ (budget −φ) and the
+        // node's cost duals (budget μ·(P + tol) − Σ_b min_j μ_j·L_bj).
+        let capf: Vec<f64> = point
+            .iter()
+            .map(|&p| p as f64 + LOAD_TOLERANCE as f64 / LOAD_SCALE as f64)
+            .collect();
+        let (node_val, _) = self.lagrangian_plain(node_mu);
+        let node_budget = node_mu.iter().zip(&capf).map(|(a, b)| a * b).sum::<f64>() - node_val;
+        if node_budget < -1e-9 * (1.0 + node_val.abs()) {
+            return Check::Infeasible;
+        }
+        let certs = [(mu, -phi), (node_mu.to_vec(), node_budget.max(0.0))];
+        let reduced = |mu: &[f64]| -> Vec<Vec<f64>> {
+            self.bl
+                .iter()
+                .map(|row| {
+                    let best = (0..m)
+                        .filter(|&j| row[j].is_finite())
+                        .map(|j| mu[j] * row[j])
+                        .fold(f64::INFINITY, f64::min);
+                    (0..m)
+                        .map(|j| {
+                            if row[j].is_finite() {
+                                (mu[j] * row[j] - best) / kf
+                            } else {
+                                f64::INFINITY
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let reds: Vec<Vec<Vec<f64>>> = certs.iter().map(|(mu, _)| reduced(mu)).collect();
+        let budgets: Vec<f64> = certs
+            .iter()
+            .map(|(mu, b)| {
+                let scale: f64 = mu.iter().zip(&capf).map(|(a, c)| a * c).sum::<f64>();
+                b + 1e-9 * (1.0 + scale.abs())
+            })
+            .collect();
+        // Per bucket, the options a slice may use under both budgets, the
+        // first certificate's cheapest first.
+        let allowed: Vec<Vec<usize>> = (0..na)
+            .map(|a| {
+                let mut v: Vec<usize> = (0..m)
+                    .filter(|&j| (0..reds.len()).all(|c| reds[c][a][j] <= budgets[c]))
+                    .collect();
+                v.sort_by(|&x, &y| reds[0][a][x].total_cmp(&reds[0][a][y]).then(x.cmp(&y)));
+                v
+            })
+            .collect();
+        if allowed.iter().any(|v| v.is_empty()) {
+            return Check::Infeasible;
+        }
+        // Buckets with one allowed option first (they are forced), then the
+        // flexible ones by decreasing relative size.
+        let mut order: Vec<usize> = (0..na).collect();
+        order.sort_by(|&a, &b| {
+            (allowed[a].len() > 1)
+                .cmp(&(allowed[b].len() > 1))
+                .then(rel(self, b).total_cmp(&rel(self, a)))
+                .then(a.cmp(&b))
+        });
+        let mut suffix = vec![0.0; na + 1];
+        for t in (0..na).rev() {
+            suffix[t] = suffix[t + 1] + kf * rel(self, order[t]);
+        }
         let mut dfs = Dfs {
             s: self,
             order: &order,
             cap: &cap,
-            loads: vec![0; self.m],
-            asg: vec![vec![0u32; self.m]; na],
+            allowed: &allowed,
+            reds: &reds,
+            budgets: &budgets,
+            loads: vec![0; m],
+            asg: vec![vec![0u32; m]; na],
             nodes: 0,
             limit: self.cfg.check_limit,
-            suffix_min: Vec::new(),
+            suffix_min: suffix,
         };
-        // suffix_min[t] = Σ over remaining slices of min_j s_aj/cap_j (capacity-normalised).
-        let mut suffix = vec![0.0; na + 1];
-        for t in (0..na).rev() {
-            suffix[t] = suffix[t + 1] + f64::from(self.k) * rel(order[t]);
-        }
-        dfs.suffix_min = suffix;
-        match dfs.go(0, 0, 0) {
+        let res = dfs.go(0, 0, 0, [0.0, 0.0]);
+        match res {
             Some(true) => Check::Feasible(dfs.asg),
             Some(false) => Check::Infeasible,
             None => Check::Unknown,
@@ -1232,6 +1507,9 @@ struct Dfs<'s, 'a> {
     s: &'s Solver<'a>,
     order: &'s [usize],
     cap: &'s [u128],
+    allowed: &'s [Vec<usize>],
+    reds: &'s [Vec<Vec<f64>>],
+    budgets: &'s [f64],
     loads: Vec<u128>,
     asg: Vec<Vec<u32>>,
     nodes: u64,
@@ -1240,15 +1518,10 @@ struct Dfs<'s, 'a> {
 }
 
 impl Dfs<'_, '_> {
-    /// Places slice number `done` of bucket `order[t]`, next option index >= `from`.
-    fn go(&mut self, t: usize, done: u32, from: usize) -> Option<bool> {
-        if t == self.order.len() {
-            return Some(true);
-        }
-        self.nodes += 1;
-        if self.nodes > self.limit {
-            return None;
-        }
+    /// Places slice number `done` of bucket `order[t]` on an allowed option at
+    /// position `>= from` (slices of one bucket are interchangeable), having
+    /// spent `spent` reduced cost.
+    fn go(&mut self, t: usize, done: u32, from: usize, spent: [f64; 2]) -> Option<bool> {
         let k = self.s.k;
         let (t, done, from) = if done == k {
             (t + 1, 0, 0)
@@ -1258,14 +1531,19 @@ impl Dfs<'_, '_> {
         if t == self.order.len() {
             return Some(true);
         }
+        self.nodes += 1;
+        if self.nodes > self.limit {
+            return None;
+        }
+        let m = self.s.m;
         // Capacity bound: remaining normalised demand must fit in normalised room.
-        let room: f64 = (0..self.s.m)
+        let room: f64 = (0..m)
             .map(|j| {
                 (self.cap[j] - self.loads[j].min(self.cap[j])) as f64 / self.cap[j].max(1) as f64
             })
             .sum();
         let a = self.order[t];
-        let rel_a: f64 = (0..self.s.m)
+        let rel_a: f64 = (0..m)
             .filter_map(|j| {
                 self.s
                     .slice(a, j)
@@ -1276,24 +1554,25 @@ impl Dfs<'_, '_> {
         if need > room * (1.0 + 1e-12) + 1e-12 {
             return Some(false);
         }
-        let mut unknown = false;
-        for j in from..self.s.m {
-            if let Some(s) = self.s.slice(a, j) {
-                let s = u128::from(s);
-                if self.loads[j] + s <= self.cap[j] {
-                    self.loads[j] += s;
-                    self.asg[a][j] += 1;
-                    match self.go(t, done + 1, j) {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => unknown = true,
-                    }
-                    self.loads[j] -= s;
-                    self.asg[a][j] -= 1;
-                    if unknown {
-                        return None;
-                    }
+        let opts = &self.allowed[a];
+        for (pos, &j) in opts.iter().enumerate().skip(from) {
+            let sp = [spent[0] + self.reds[0][a][j], spent[1] + self.reds[1][a][j]];
+            if sp[0] > self.budgets[0] || sp[1] > self.budgets[1] {
+                continue;
+            }
+            let Some(s) = self.s.slice(a, j) else {
+                continue;
+            };
+            let s = u128::from(s);
+            if self.loads[j] + s <= self.cap[j] {
+                self.loads[j] += s;
+                self.asg[a][j] += 1;
+                let res = self.go(t, done + 1, pos, sp);
+                if res != Some(false) {
+                    return res;
                 }
+                self.loads[j] -= s;
+                self.asg[a][j] -= 1;
             }
         }
         Some(false)

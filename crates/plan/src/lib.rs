@@ -12,5 +12,6 @@ pub mod error;
 pub mod fleet;
 pub mod lp;
 pub mod melange;
+pub mod synth;
 
 pub use error::PlanError;
