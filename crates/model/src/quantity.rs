@@ -20,6 +20,10 @@
 //!   not a whole number, or is smaller than 1024 in magnitude, is written in
 //!   decimal SI (`.001Ki` → `1024m`). A decimal SI amount above what `E` can
 //!   express falls back to exponent notation (`1000E` → `1e21`).
+//! * **Round trips.** The canonical string always parses back to the same
+//!   amount. It also prints the same, except (as upstream) for a binary amount
+//!   of 1024 or more that is not a multiple of 1024: `62.5Ki` prints as
+//!   `64000`, which parses as decimal SI and then prints as `64k`.
 //!
 //! ```
 //! use rightsizer_model::quantity::{Format, Quantity};
