@@ -434,3 +434,24 @@ pub fn run_many(
         })
         .collect()
 }
+
+/// [`run_many`] on a dedicated pool of `threads` threads (`None`: rayon's
+/// global pool). The results do not depend on the thread count.
+pub fn run_many_on(
+    threads: Option<usize>,
+    exp: &Experiment,
+    policies: &[SharePolicy],
+    seeds: &[u64],
+    cfg: &RunConfig,
+    on_done: &(dyn Fn(&SeedRun) + Sync),
+) -> Result<Vec<SeedRun>, rayon::ThreadPoolBuildError> {
+    match threads {
+        None => Ok(run_many(exp, policies, seeds, cfg, on_done)),
+        Some(t) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t.max(1))
+                .build()?;
+            Ok(pool.install(|| run_many(exp, policies, seeds, cfg, on_done)))
+        }
+    }
+}
