@@ -12,5 +12,6 @@
 #![deny(missing_docs)]
 
 pub mod frag;
+pub mod kube;
 pub mod rng;
 pub mod share;
