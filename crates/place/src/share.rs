@@ -446,6 +446,11 @@ impl<'t> Scorer<'t> {
         }
     }
 
+    /// The fragmentation memo (to keep it across scorers).
+    pub fn memo_mut(&mut self) -> &mut FragMemo {
+        &mut self.memo
+    }
+
     /// Memo `(hits, misses)`.
     pub fn memo_stats(&self) -> (u64, u64) {
         self.memo.stats()
