@@ -67,6 +67,11 @@
 //!   as upstream does (`1e4294967297` is `1e1`), but the subsequent scale
 //!   arithmetic is exact instead of wrapping, which only matters for
 //!   exponents within a few digits of -2^31.
+//! * Serde reads a JSON *number* through `f64` (shortest decimal form), so
+//!   `1e3` as a JSON number is [`Format::DecimalSI`]; upstream parses the raw
+//!   number text and would record [`Format::DecimalExponent`]. The amount is
+//!   the same whenever the number is exactly representable as `f64`. JSON
+//!   strings behave as upstream (surrounding whitespace is trimmed).
 //! * Upstream quirks that *are* reproduced: a value with no digits is zero
 //!   when upstream's fast path handles it (`"k"`, `"."`, `"-"`, `"+Ki"` parse
 //!   as zero) and a [`QuantityError::Numeric`] error when upstream's
@@ -419,11 +424,10 @@ impl Quantity {
         let sc = scan(s).ok_or_else(|| QuantityError::Format {
             input: s.to_string(),
         })?;
-        let (base, exp, mut format) =
-            interpret(sc.suffix).ok_or_else(|| QuantityError::Suffix {
-                input: s.to_string(),
-                suffix: sc.suffix.to_string(),
-            })?;
+        let (base, exp, format) = interpret(sc.suffix).ok_or_else(|| QuantityError::Suffix {
+            input: s.to_string(),
+            suffix: sc.suffix.to_string(),
+        })?;
         if !sc.has_digit {
             // Upstream's int64 fast path reads the empty number as "0"; its
             // big-decimal path (needed for tiny scales and Pi/Ei) fails.
@@ -441,6 +445,20 @@ impl Quantity {
                 ..Self::ZERO
             });
         }
+        if let Some(q) = Self::parse_fast(&sc, base, exp, format) {
+            return Ok(q);
+        }
+        Self::parse_digits(s, &sc, base, exp, format)
+    }
+
+    /// The general path: exact arithmetic on the decimal digit string.
+    fn parse_digits(
+        s: &str,
+        sc: &Scanned<'_>,
+        base: Base,
+        exp: i32,
+        mut format: Format,
+    ) -> Result<Self, QuantityError> {
         let unrepresentable = || QuantityError::Unrepresentable {
             input: s.to_string(),
         };
@@ -514,6 +532,48 @@ impl Quantity {
             mantissa = -mantissa;
         }
         Self::from_parts(mantissa, scale, format).ok_or_else(unrepresentable)
+    }
+
+    /// The common case without big-number arithmetic: few enough digits for
+    /// an `i128`, no rounding, and for binary suffixes a whole number. `None`
+    /// hands over to the general path, which gives the same result for every
+    /// input this accepts.
+    fn parse_fast(sc: &Scanned<'_>, base: Base, exp: i32, mut format: Format) -> Option<Self> {
+        if sc.num.len() + sc.denom.len() > 36 {
+            return None;
+        }
+        let mut mantissa: i128 = 0;
+        for &c in sc.num.iter().chain(sc.denom) {
+            mantissa = mantissa * 10 + i128::from(c - b'0');
+        }
+        let denom_len = sc.denom.len() as i64;
+        let (mantissa, scale) = match base {
+            Base::Ten => {
+                let scale = i64::from(exp) - denom_len;
+                if scale < NANO {
+                    return None;
+                }
+                (mantissa, scale)
+            }
+            Base::Two => {
+                // digits × 2^exp × 10^-denom_len, exact when denom_len <= 9.
+                if denom_len > -NANO {
+                    return None;
+                }
+                let v = mantissa.checked_mul(1i128 << exp)?;
+                let one = pow10(denom_len as u32)?;
+                if v > MAX_BINARY * one {
+                    (MAX_BINARY, 0)
+                } else {
+                    if v != 0 && v < one {
+                        format = Format::DecimalSI;
+                    }
+                    (v, -denom_len)
+                }
+            }
+        };
+        let mantissa = if sc.negative { -mantissa } else { mantissa };
+        Self::from_parts(mantissa, scale, format)
     }
 
     /// Upstream `NewQuantity`: `value` units in `format`.
@@ -794,6 +854,9 @@ impl Quantity {
 
     /// The exact amount in plain decimal notation, without suffix or
     /// exponent (`"102435.84"`, `"-0.000000124"`, `"12000000000000000000"`).
+    /// The string is about `exponent` characters long, so for untrusted
+    /// input with absurd exponents (`1e2000000000`) prefer
+    /// [`Quantity::to_parts`] or [`Display`](fmt::Display).
     ///
     /// ```
     /// use rightsizer_model::quantity::Quantity;
@@ -876,10 +939,14 @@ impl Quantity {
         Self::new_scaled_in(i128::from(b.get()), 0, Format::BinarySI)
     }
 
-    /// Upstream `CanonicalizeBytes`: the canonical (number, suffix) pair.
-    fn canonical_parts(&self) -> (String, String) {
+    /// Upstream `CanonicalizeBytes`: the canonical number and suffix.
+    fn canonical_parts(&self) -> Canonical {
         if self.mantissa == 0 {
-            return ("0".into(), String::new());
+            return Canonical {
+                number: 0,
+                zeros: 0,
+                suffix: Suffix::Text(""),
+            };
         }
         let mut format = self.format;
         if format == Format::BinarySI {
@@ -891,8 +958,11 @@ impl Quantity {
                     v /= 1024;
                     e += 1;
                 }
-                let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][e];
-                return (v.to_string(), suffix.to_string());
+                return Canonical {
+                    number: v,
+                    zeros: 0,
+                    suffix: Suffix::Text(["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][e]),
+                };
             }
             // Too small or not a whole number: don't lose precision.
             format = Format::DecimalSI;
@@ -900,24 +970,26 @@ impl Quantity {
         // Lower the exponent to a multiple of three.
         let e = i64::from(self.exponent);
         let e3 = e.div_euclid(3) * 3;
-        let mut number = self.mantissa.to_string();
-        number.push_str(&"0".repeat((e - e3) as usize));
         let suffix = match (format, e3) {
-            (Format::DecimalSI, -9) => "n".to_string(),
-            (Format::DecimalSI, -6) => "u".to_string(),
-            (Format::DecimalSI, -3) => "m".to_string(),
-            (_, 0) => String::new(),
-            (Format::DecimalSI, 3) => "k".to_string(),
-            (Format::DecimalSI, 6) => "M".to_string(),
-            (Format::DecimalSI, 9) => "G".to_string(),
-            (Format::DecimalSI, 12) => "T".to_string(),
-            (Format::DecimalSI, 15) => "P".to_string(),
-            (Format::DecimalSI, 18) => "E".to_string(),
+            (Format::DecimalSI, -9) => Suffix::Text("n"),
+            (Format::DecimalSI, -6) => Suffix::Text("u"),
+            (Format::DecimalSI, -3) => Suffix::Text("m"),
+            (_, 0) => Suffix::Text(""),
+            (Format::DecimalSI, 3) => Suffix::Text("k"),
+            (Format::DecimalSI, 6) => Suffix::Text("M"),
+            (Format::DecimalSI, 9) => Suffix::Text("G"),
+            (Format::DecimalSI, 12) => Suffix::Text("T"),
+            (Format::DecimalSI, 15) => Suffix::Text("P"),
+            (Format::DecimalSI, 18) => Suffix::Text("E"),
             // Decimal exponent, and upstream's fallback for decimal SI
             // amounts beyond the suffix table.
-            (_, e3) => format!("e{e3}"),
+            (_, e3) => Suffix::Exponent(e3),
         };
-        (number, suffix)
+        Canonical {
+            number: self.mantissa,
+            zeros: (e - e3) as usize,
+            suffix,
+        }
     }
 
     /// The amount as an integer if it is a whole number that fits an `i128`.
@@ -947,11 +1019,32 @@ impl std::ops::Neg for Quantity {
     }
 }
 
+/// A canonical form: `number`, then `zeros` zero digits, then the suffix.
+struct Canonical {
+    number: i128,
+    zeros: usize,
+    suffix: Suffix,
+}
+
+enum Suffix {
+    Text(&'static str),
+    Exponent(i64),
+}
+
 impl fmt::Display for Quantity {
     /// The canonical string (upstream `String()` without its input echo).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (number, suffix) = self.canonical_parts();
-        write!(f, "{number}{suffix}")
+        let c = self.canonical_parts();
+        let zeros = &"00"[..c.zeros];
+        // i64 formatting is much cheaper than i128's.
+        match i64::try_from(c.number) {
+            Ok(n) => write!(f, "{n}{zeros}")?,
+            Err(_) => write!(f, "{}{zeros}", c.number)?,
+        }
+        match c.suffix {
+            Suffix::Text(t) => f.write_str(t),
+            Suffix::Exponent(e) => write!(f, "e{e}"),
+        }
     }
 }
 
@@ -1062,5 +1155,39 @@ impl<'de> Deserialize<'de> for Quantity {
     /// ```
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         deserialize_quantity(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The int fast path agrees with the general digit-string path on
+        /// every input it accepts.
+        #[test]
+        fn fast_path_matches_general_path(
+            sign in prop_oneof![Just(""), Just("-"), Just("+")],
+            int in "[0-9]{0,24}",
+            frac in prop_oneof![Just(String::new()), "\\.[0-9]{0,14}"],
+            suffix in prop_oneof![
+                prop::sample::select(vec!["", "n", "u", "m", "k", "M", "G", "T", "P", "E"]),
+                prop::sample::select(vec!["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]),
+                prop::sample::select(vec!["e-12", "e-9", "e-3", "e0", "e3", "E18", "e30"]),
+            ],
+        ) {
+            let s = format!("{sign}{int}{frac}{suffix}");
+            let sc = scan(&s).unwrap();
+            if !sc.has_digit {
+                // Digit-less numbers are decided before either path runs.
+                return Ok(());
+            }
+            let (base, exp, format) = interpret(sc.suffix).unwrap();
+            if let Some(fast) = Quantity::parse_fast(&sc, base, exp, format) {
+                let general = Quantity::parse_digits(&s, &sc, base, exp, format).unwrap();
+                prop_assert_eq!(fast, general, "{}", s);
+            }
+        }
     }
 }

@@ -220,6 +220,41 @@ fn integer_accessors() {
 }
 
 #[test]
+fn representation_limits() {
+    // 38 significant digits fit; trailing zeros are free.
+    let big = "12345678901234567890123456789012345678";
+    assert_eq!(Quantity::parse(big).unwrap().to_string(), big);
+    let zeros = format!("1{}", "0".repeat(300));
+    assert_eq!(Quantity::parse(&zeros).unwrap().to_string(), "1e300");
+    // Digits beyond nano are rounded away, however many there are.
+    let tiny = format!("0.{}1", "0".repeat(5000));
+    assert_eq!(Quantity::parse(&tiny).unwrap().to_string(), "1n");
+    let long_frac = format!("1.{}", "9".repeat(5000));
+    assert_eq!(Quantity::parse(&long_frac).unwrap().to_string(), "2");
+    // More than 38 significant digits: upstream keeps them, we refuse.
+    let too_precise = format!("{big}9");
+    assert!(matches!(
+        Quantity::parse(&too_precise),
+        Err(QuantityError::Unrepresentable { input }) if input == too_precise
+    ));
+    // The exponent must fit 32 bits after normalisation.
+    assert_eq!(
+        Quantity::parse("1e2147483647").unwrap().to_string(),
+        "10e2147483646"
+    );
+    assert!(matches!(
+        Quantity::parse("10e2147483647"),
+        Err(QuantityError::Unrepresentable { .. })
+    ));
+    // Binary amounts are capped before the digit limit applies.
+    let huge_bin = format!("{}Ei", "9".repeat(100));
+    assert_eq!(Quantity::parse(&huge_bin).unwrap().value(), i64::MAX);
+    // Long inputs are linear, not quadratic or worse.
+    let long = format!("{}Ei", "1".repeat(100_000));
+    assert_eq!(Quantity::parse(&long).unwrap().value(), i64::MAX);
+}
+
+#[test]
 fn unit_conversions() {
     let q = |s: &str| Quantity::parse(s).unwrap();
     assert_eq!(q("250m").to_millicpu(), Ok(MilliCpu::new(250)));
