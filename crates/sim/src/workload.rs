@@ -169,6 +169,8 @@ pub struct Experiment {
     pub pods: Vec<PodShape>,
     /// Pod names, parallel to `pods`.
     pub pod_names: Vec<String>,
+    /// Pod `gpu_spec` strings, parallel to `pods`.
+    pub pod_specs: Vec<String>,
     /// Per pod, the id of its scoring class (same CPU, GPU and spec).
     pub pod_keys: Vec<u32>,
     /// Number of distinct scoring classes.
@@ -249,6 +251,7 @@ impl Experiment {
             models,
             pods: shapes,
             pod_names: sorted.iter().map(|p| p.name.clone()).collect(),
+            pod_specs: sorted.iter().map(|p| p.gpu_spec.clone()).collect(),
             pod_keys: keys,
             key_count: key_ids.len() as u32,
             typical,
