@@ -893,7 +893,7 @@ impl<'a> Solver<'a> {
                 best_mu = mu;
             }
             best_load = primal;
-            if g >= upper - 1e-9 * (upper.abs() + 1.0) {
+            if g >= upper - 1e-7 * (upper.abs() + 1.0) {
                 break;
             }
             if !self.push_cut(load) {
@@ -911,7 +911,7 @@ impl<'a> Solver<'a> {
         }) {
             return false;
         }
-        if self.cuts.len() >= 32 {
+        if self.cuts.len() >= 24 {
             self.cuts.remove(0);
         }
         self.cuts.push(load);
