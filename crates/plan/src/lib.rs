@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod fleet;
+pub mod gavel;
 pub mod lp;
 pub mod melange;
 pub mod synth;
