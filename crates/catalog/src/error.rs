@@ -50,7 +50,7 @@ impl fmt::Display for Section {
 #[non_exhaustive]
 pub enum CatalogError {
     /// The file could not be read.
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read the file")]
     Io {
         /// The file.
         file: String,
