@@ -1,0 +1,551 @@
+//! Constructive heuristics: item-centric first/best-fit decreasing with
+//! several size measures and weightings, and bin-centric dot product.
+
+use crate::core::{Bin, Prob, Sol};
+use crate::result::BinSource;
+use serde::{Deserialize, Serialize};
+
+/// How the size of a multi-dimensional item is reduced to one number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizeNorm {
+    /// Weighted sum.
+    L1,
+    /// Weighted Euclidean norm.
+    L2,
+    /// Weighted maximum.
+    LInf,
+}
+
+/// Weights of the dimensions in a size measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weights {
+    /// All dimensions weigh 1.
+    Uniform,
+    /// Each dimension weighs its total demand relative to capacity.
+    AverageLoad,
+    /// Average-load weights recomputed over the items not yet placed.
+    Dynamic,
+}
+
+/// Where an item goes among the open bins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// The first bin (in opening order) where it fits.
+    First,
+    /// The bin with the least weighted residual after placing it.
+    Best,
+}
+
+/// Which type a new bin gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeRule {
+    /// Lowest cost per unit of (weighted) capacity.
+    Efficient,
+    /// Lowest cost among the types the item fits.
+    Cheapest,
+}
+
+/// A constructive heuristic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Heuristic {
+    /// Sort items by decreasing size, place each into an open bin.
+    ItemCentric {
+        /// First or best fit.
+        fit: Fit,
+        /// Size measure.
+        norm: SizeNorm,
+        /// Dimension weights.
+        weights: Weights,
+        /// Type of new bins.
+        types: TypeRule,
+    },
+    /// Fill one bin at a time with the item of largest dot product with the
+    /// bin's residual capacity.
+    BinCentricDot {
+        /// Dimension weights.
+        weights: Weights,
+        /// Type of new bins.
+        types: TypeRule,
+    },
+}
+
+impl Heuristic {
+    /// First-fit decreasing with the given measure (efficient bin types).
+    pub const fn ffd(norm: SizeNorm, weights: Weights) -> Self {
+        Heuristic::ItemCentric {
+            fit: Fit::First,
+            norm,
+            weights,
+            types: TypeRule::Efficient,
+        }
+    }
+
+    /// Best-fit decreasing with the given measure (efficient bin types).
+    pub const fn bfd(norm: SizeNorm, weights: Weights) -> Self {
+        Heuristic::ItemCentric {
+            fit: Fit::Best,
+            norm,
+            weights,
+            types: TypeRule::Efficient,
+        }
+    }
+
+    /// A short name such as `ffd-l2-avg`.
+    pub fn name(&self) -> String {
+        let w = |w: &Weights| match w {
+            Weights::Uniform => "unit",
+            Weights::AverageLoad => "avg",
+            Weights::Dynamic => "dyn",
+        };
+        let t = |t: &TypeRule| match t {
+            TypeRule::Efficient => "",
+            TypeRule::Cheapest => "-cheap",
+        };
+        match self {
+            Heuristic::ItemCentric {
+                fit,
+                norm,
+                weights,
+                types,
+            } => format!(
+                "{}-{}-{}{}",
+                match fit {
+                    Fit::First => "ffd",
+                    Fit::Best => "bfd",
+                },
+                match norm {
+                    SizeNorm::L1 => "l1",
+                    SizeNorm::L2 => "l2",
+                    SizeNorm::LInf => "linf",
+                },
+                w(weights),
+                t(types)
+            ),
+            Heuristic::BinCentricDot { weights, types } => {
+                format!("bcs-dot-{}{}", w(weights), t(types))
+            }
+        }
+    }
+
+    /// The portfolio run by [`crate::pack`] for an instance of `n` items,
+    /// `d` dimensions and `types` bin types.
+    pub fn portfolio(n: usize, d: usize, types: usize) -> Vec<Heuristic> {
+        let mut v = Vec::new();
+        let rules: &[TypeRule] = if types > 1 {
+            &[TypeRule::Efficient, TypeRule::Cheapest]
+        } else {
+            &[TypeRule::Efficient]
+        };
+        let norms: &[SizeNorm] = if d > 1 {
+            &[SizeNorm::L2, SizeNorm::L1, SizeNorm::LInf]
+        } else {
+            &[SizeNorm::L1]
+        };
+        let weights: &[Weights] = if d > 1 {
+            if n <= 5000 {
+                &[Weights::AverageLoad, Weights::Uniform, Weights::Dynamic]
+            } else {
+                &[Weights::AverageLoad, Weights::Uniform]
+            }
+        } else {
+            &[Weights::Uniform]
+        };
+        for &types in rules {
+            for &norm in norms {
+                for &weights in weights {
+                    v.push(Heuristic::ItemCentric {
+                        fit: Fit::First,
+                        norm,
+                        weights,
+                        types,
+                    });
+                    if n <= 20_000 {
+                        v.push(Heuristic::ItemCentric {
+                            fit: Fit::Best,
+                            norm,
+                            weights,
+                            types,
+                        });
+                    }
+                }
+            }
+            if n <= 3000 {
+                v.push(Heuristic::BinCentricDot {
+                    weights: Weights::AverageLoad,
+                    types,
+                });
+                if d > 1 {
+                    v.push(Heuristic::BinCentricDot {
+                        weights: Weights::Uniform,
+                        types,
+                    });
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Average-load weights over the given items.
+fn avg_weights(p: &Prob, items: impl Iterator<Item = usize>) -> Vec<f64> {
+    let mut w = vec![0.0; p.d];
+    let mut any = false;
+    for i in items {
+        any = true;
+        for (k, &s) in p.s(i).iter().enumerate() {
+            w[k] += s as f64 / p.scale[k];
+        }
+    }
+    let tot: f64 = w.iter().sum();
+    if !any || tot <= 0.0 {
+        return vec![1.0; p.d];
+    }
+    w.iter().map(|x| x / tot * p.d as f64).collect()
+}
+
+fn measure(p: &Prob, i: usize, norm: SizeNorm, w: &[f64]) -> f64 {
+    let s = p.s(i);
+    match norm {
+        SizeNorm::L1 => s
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| w[k] * x as f64 / p.scale[k])
+            .sum(),
+        SizeNorm::L2 => s
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| {
+                let v = w[k] * x as f64 / p.scale[k];
+                v * v
+            })
+            .sum::<f64>()
+            .sqrt(),
+        SizeNorm::LInf => s
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| w[k] * x as f64 / p.scale[k])
+            .fold(0.0, f64::max),
+    }
+}
+
+/// Items sorted by decreasing measure, ties by index (stable).
+fn sorted_items(p: &Prob, items: &[usize], norm: SizeNorm, w: &[f64]) -> Vec<usize> {
+    let mut keyed: Vec<(f64, usize)> = items.iter().map(|&i| (measure(p, i, norm, w), i)).collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    keyed.into_iter().map(|x| x.1).collect()
+}
+
+/// Chooses the type of a new bin for item `i`; `None` if no type is left.
+pub(crate) fn choose_type(
+    p: &Prob,
+    i: usize,
+    rule: TypeRule,
+    w: &[f64],
+    remaining: &[u64],
+) -> Option<usize> {
+    let mut best: Option<(f64, u64, usize)> = None;
+    for t in 0..p.types.len() {
+        if remaining[t] == 0 || !p.fits_type(i, t) {
+            continue;
+        }
+        let ty = &p.types[t];
+        let key = match rule {
+            TypeRule::Efficient => {
+                let capw: f64 = ty
+                    .cap
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &c)| w[k] * c as f64 / p.scale[k])
+                    .sum();
+                ty.cost as f64 / capw.max(1e-12)
+            }
+            TypeRule::Cheapest => ty.cost as f64,
+        };
+        let cand = (key, ty.cost, t);
+        if best.is_none_or(|b| cand.0 < b.0 || (cand.0 == b.0 && (cand.1, cand.2) < (b.1, b.2))) {
+            best = Some(cand);
+        }
+    }
+    best.map(|b| b.2)
+}
+
+/// Segment tree over bins keeping the per-dimension maximum residual, for
+/// first-fit in O(d log B) on typical inputs.
+struct FitTree {
+    d: usize,
+    size: usize,
+    /// `res[node * d + k]`
+    res: Vec<u64>,
+}
+
+impl FitTree {
+    fn new(d: usize) -> Self {
+        FitTree {
+            d,
+            size: 1,
+            res: vec![0; 2 * d],
+        }
+    }
+
+    fn rebuild(&mut self, bins: &[Bin]) {
+        while self.size < bins.len() {
+            self.size *= 2;
+        }
+        self.res = vec![0; 2 * self.size * self.d];
+        for (b, bin) in bins.iter().enumerate() {
+            self.write_leaf(b, bin);
+        }
+        for node in (1..self.size).rev() {
+            self.pull(node);
+        }
+    }
+
+    fn write_leaf(&mut self, b: usize, bin: &Bin) {
+        let node = self.size + b;
+        for k in 0..self.d {
+            self.res[node * self.d + k] = bin.cap[k] - bin.load[k];
+        }
+    }
+
+    fn pull(&mut self, node: usize) {
+        for k in 0..self.d {
+            let a = self.res[2 * node * self.d + k];
+            let b = self.res[(2 * node + 1) * self.d + k];
+            self.res[node * self.d + k] = a.max(b);
+        }
+    }
+
+    fn update(&mut self, b: usize, bins: &[Bin]) {
+        if b >= self.size {
+            self.rebuild(bins);
+            return;
+        }
+        self.write_leaf(b, &bins[b]);
+        let mut node = (self.size + b) / 2;
+        while node >= 1 {
+            self.pull(node);
+            node /= 2;
+        }
+    }
+
+    fn may_fit(&self, node: usize, s: &[u64]) -> bool {
+        s.iter()
+            .enumerate()
+            .all(|(k, &x)| self.res[node * self.d + k] >= x)
+    }
+
+    /// Leftmost bin `< nbins` accepted by `ok` whose residual covers `s`.
+    fn first(&self, s: &[u64], nbins: usize, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
+        self.search(1, 0, self.size, s, nbins, ok)
+    }
+
+    fn search(
+        &self,
+        node: usize,
+        lo: usize,
+        hi: usize,
+        s: &[u64],
+        nbins: usize,
+        ok: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        if lo >= nbins || !self.may_fit(node, s) {
+            return None;
+        }
+        if hi - lo == 1 {
+            return if ok(lo) { Some(lo) } else { None };
+        }
+        let mid = (lo + hi) / 2;
+        self.search(2 * node, lo, mid, s, nbins, ok)
+            .or_else(|| self.search(2 * node + 1, mid, hi, s, nbins, ok))
+    }
+}
+
+/// Runs one heuristic, returning a complete packing (items that fit nowhere
+/// go to `unplaced`).
+pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
+    let mut sol = Sol::with_open_bins(p);
+    let mut remaining: Vec<u64> = p.types.iter().map(|t| t.max).collect();
+    let all: Vec<usize> = (0..p.n).collect();
+    match h {
+        Heuristic::ItemCentric {
+            fit,
+            norm,
+            weights,
+            types,
+        } => {
+            let w0 = match weights {
+                Weights::Uniform => vec![1.0; p.d],
+                _ => avg_weights(p, all.iter().copied()),
+            };
+            let mut order = sorted_items(p, &all, norm, &w0);
+            let mut tree = FitTree::new(p.d);
+            tree.rebuild(&sol.bins);
+            let step = (p.n / 20).max(1);
+            let mut pos = 0;
+            while pos < order.len() {
+                if weights == Weights::Dynamic && pos > 0 && pos % step == 0 {
+                    let w = avg_weights(p, order[pos..].iter().copied());
+                    let rest = sorted_items(p, &order[pos..], norm, &w);
+                    order.truncate(pos);
+                    order.extend(rest);
+                }
+                let i = order[pos];
+                pos += 1;
+                let s = p.s(i);
+                let target = match fit {
+                    Fit::First => {
+                        let bins = &sol.bins;
+                        let ok = |b: usize| p.allowed(i, bins[b].ty) && bins[b].fits(s);
+                        tree.first(s, bins.len(), &ok)
+                    }
+                    Fit::Best => {
+                        let mut best: Option<(f64, usize)> = None;
+                        for (b, bin) in sol.bins.iter().enumerate() {
+                            if !p.allowed(i, bin.ty) || !bin.fits(s) {
+                                continue;
+                            }
+                            let r: f64 = (0..p.d)
+                                .map(|k| {
+                                    w0[k] * (bin.cap[k] - bin.load[k] - s[k]) as f64 / p.scale[k]
+                                })
+                                .sum();
+                            if best.is_none_or(|x| r < x.0) {
+                                best = Some((r, b));
+                            }
+                        }
+                        best.map(|x| x.1)
+                    }
+                };
+                let b = match target {
+                    Some(b) => b,
+                    None => match choose_type(p, i, types, &w0, &remaining) {
+                        Some(t) => {
+                            remaining[t] -= 1;
+                            sol.bins.push(Bin::new_of_type(p, t));
+                            sol.bins.len() - 1
+                        }
+                        None => {
+                            sol.unplaced.push(i);
+                            continue;
+                        }
+                    },
+                };
+                sol.bins[b].add(i, s);
+                if fit == Fit::First {
+                    tree.update(b, &sol.bins);
+                }
+            }
+        }
+        Heuristic::BinCentricDot { weights, types } => {
+            let mut left: Vec<usize> = all.clone();
+            let w0 = match weights {
+                Weights::Uniform => vec![1.0; p.d],
+                _ => avg_weights(p, all.iter().copied()),
+            };
+            left = sorted_items(p, &left, SizeNorm::L2, &w0);
+            // First fill the open bins, then new ones.
+            let mut b = 0;
+            loop {
+                if left.is_empty() {
+                    break;
+                }
+                if b == sol.bins.len() {
+                    // open a new bin for the largest remaining item
+                    let mut opened = false;
+                    while let Some(&i) = left.first() {
+                        match choose_type(p, i, types, &w0, &remaining) {
+                            Some(t) => {
+                                remaining[t] -= 1;
+                                sol.bins.push(Bin::new_of_type(p, t));
+                                opened = true;
+                                break;
+                            }
+                            None => {
+                                sol.unplaced.push(i);
+                                left.remove(0);
+                            }
+                        }
+                    }
+                    if !opened {
+                        break;
+                    }
+                }
+                loop {
+                    let bin = &sol.bins[b];
+                    let mut best: Option<(f64, usize)> = None;
+                    for (pos, &i) in left.iter().enumerate() {
+                        let s = p.s(i);
+                        if !p.allowed(i, bin.ty) || !bin.fits(s) {
+                            continue;
+                        }
+                        let dot: f64 = (0..p.d)
+                            .map(|k| {
+                                w0[k]
+                                    * (s[k] as f64 / p.scale[k])
+                                    * ((bin.cap[k] - bin.load[k]) as f64 / p.scale[k])
+                            })
+                            .sum();
+                        if best.is_none_or(|x| dot > x.0) {
+                            best = Some((dot, pos));
+                        }
+                    }
+                    match best {
+                        Some((_, pos)) => {
+                            let i = left.remove(pos);
+                            sol.bins[b].add(i, p.s(i));
+                        }
+                        None => break,
+                    }
+                }
+                b += 1;
+            }
+        }
+    }
+    downsize(p, &mut sol);
+    sol.prune();
+    sol
+}
+
+/// Gives every new bin the cheapest type its items fit (respecting limits).
+pub(crate) fn downsize(p: &Prob, sol: &mut Sol) {
+    if p.types.len() < 2 {
+        return;
+    }
+    let mut remaining: Vec<u64> = p.types.iter().map(|t| t.max).collect();
+    for b in &sol.bins {
+        if let BinSource::New { bin_type } = b.src {
+            if b.used() {
+                remaining[bin_type] = remaining[bin_type].saturating_sub(1);
+            }
+        }
+    }
+    for b in sol.bins.iter_mut() {
+        if !matches!(b.src, BinSource::New { .. }) || !b.used() {
+            continue;
+        }
+        let mut best = b.ty;
+        for t in 0..p.types.len() {
+            if t == b.ty || remaining[t] == 0 || p.types[t].cost >= p.types[best].cost {
+                continue;
+            }
+            let fits = b.load.iter().zip(&p.types[t].cap).all(|(l, c)| l <= c)
+                && b.items.iter().all(|&i| p.allowed(i as usize, t));
+            if fits {
+                best = t;
+            }
+        }
+        if best != b.ty {
+            remaining[b.ty] += 1;
+            remaining[best] -= 1;
+            b.ty = best;
+            b.src = BinSource::New { bin_type: best };
+            b.cost = p.types[best].cost;
+            b.cap = p.types[best].cap.clone();
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! One-dimensional bin packing: FFD/BFD exactly as in the literature
+//! baselines, strong bounds, bin elimination and an exact search.
+
+use crate::bounds;
+use crate::cns::Cns;
+use crate::core::{Bin, Prob, Sol};
+use crate::result::{Budget, PackResult, Termination, WorkCounters};
+use crate::rng::SplitMix64;
+use crate::solver::{eliminate_uniform, finish, Clock, PackOptions};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Items by decreasing weight, ties by index (a stable sort).
+fn decreasing(weights: &[u64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..weights.len()).collect();
+    idx.sort_by(|&a, &b| weights[b].cmp(&weights[a]).then(a.cmp(&b)));
+    idx
+}
+
+/// First-fit decreasing: each item into the first bin (in opening order)
+/// with room. Returns the bins as lists of item indices. Items larger than
+/// the capacity get a bin of their own.
+///
+/// ```
+/// let bins = rightsizer_pack::oned::ffd(10, &[5, 6, 4, 5]);
+/// assert_eq!(bins.len(), 2);
+/// ```
+pub fn ffd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
+    // segment tree over bins of the maximum residual
+    let n = weights.len();
+    let mut size = 1;
+    while size < n.max(1) {
+        size *= 2;
+    }
+    let mut tree = vec![0u64; 2 * size];
+    let mut bins: Vec<Vec<usize>> = Vec::new();
+    for i in decreasing(weights) {
+        let w = weights[i];
+        let b = if tree[1] >= w && !bins.is_empty() {
+            let mut node = 1;
+            while node < size {
+                node = if tree[2 * node] >= w {
+                    2 * node
+                } else {
+                    2 * node + 1
+                };
+            }
+            node - size
+        } else {
+            bins.push(Vec::new());
+            let b = bins.len() - 1;
+            tree[size + b] = capacity.saturating_sub(0);
+            b
+        };
+        bins[b].push(i);
+        let leaf = size + b;
+        tree[leaf] = tree[leaf].saturating_sub(w);
+        let mut node = leaf / 2;
+        while node >= 1 {
+            tree[node] = tree[2 * node].max(tree[2 * node + 1]);
+            node /= 2;
+        }
+    }
+    bins
+}
+
+/// Best-fit decreasing: each item into the bin with the least residual
+/// that still has room (ties: the earliest opened).
+///
+/// ```
+/// let bins = rightsizer_pack::oned::bfd(10, &[5, 6, 4, 5]);
+/// assert_eq!(bins.len(), 2);
+/// ```
+pub fn bfd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
+    let mut by_res: BTreeMap<(u64, usize), ()> = BTreeMap::new();
+    let mut bins: Vec<Vec<usize>> = Vec::new();
+    let mut res: Vec<u64> = Vec::new();
+    for i in decreasing(weights) {
+        let w = weights[i];
+        let found = by_res.range((w, 0)..).next().map(|(&k, _)| k);
+        let b = match found {
+            Some(key) => {
+                by_res.remove(&key);
+                key.1
+            }
+            None => {
+                bins.push(Vec::new());
+                res.push(capacity);
+                bins.len() - 1
+            }
+        };
+        bins[b].push(i);
+        res[b] = res[b].saturating_sub(w);
+        by_res.insert((res[b], b), ());
+    }
+    bins
+}
+
+fn to_sol(p: &Prob, bins: &[Vec<usize>]) -> Sol {
+    let mut sol = Sol {
+        bins: Vec::with_capacity(bins.len()),
+        unplaced: Vec::new(),
+    };
+    for items in bins {
+        let mut b = Bin::new_of_type(p, 0);
+        for &i in items {
+            b.add(i, p.s(i));
+        }
+        sol.bins.push(b);
+    }
+    sol
+}
+
+/// The 1-D path of [`crate::pack`].
+pub(crate) fn solve(
+    p: &Prob,
+    opts: &PackOptions,
+    start: Instant,
+    placeable: &[usize],
+) -> PackResult {
+    let c = p.types[0].cap[0];
+    let cost = p.types[0].cost;
+    let w: Vec<u64> = placeable.iter().map(|&i| p.size[i]).collect();
+    let mut work = WorkCounters {
+        heuristics: 2,
+        ..WorkCounters::default()
+    };
+    let map = |bins: Vec<Vec<usize>>| -> Vec<Vec<usize>> {
+        bins.into_iter()
+            .map(|b| b.into_iter().map(|j| placeable[j]).collect())
+            .collect()
+    };
+    let f = map(ffd(c, &w));
+    let b = map(bfd(c, &w));
+    let (mut best, name) = if b.len() < f.len() {
+        (to_sol(p, &b), "bfd")
+    } else {
+        (to_sol(p, &f), "ffd")
+    };
+    best.unplaced = (0..p.n).filter(|i| !placeable.contains(i)).collect();
+    let lb_bins = bounds::one_dim(c, &w);
+    let mut clock = Clock::new(opts.budget);
+    let mut rng = SplitMix64::new(opts.seed ^ 0x1D1D);
+    let lb = lb_bins * cost;
+    let unplaced: Vec<usize> = (0..p.n).filter(|i| !placeable.contains(i)).collect();
+    // Phase 0: a short tabu run (cheap wins on easy instances).
+    if best.cost() > lb {
+        let mut short = Clock::new(Budget {
+            time: opts.budget.time.map(|t| t / 10),
+            iterations: Some(
+                opts.budget
+                    .iterations
+                    .unwrap_or(u64::MAX)
+                    .min(20_000 + 20 * p.n as u64)
+                    / 2,
+            ),
+        });
+        eliminate_uniform(p, &mut best, lb, &mut short, &mut rng, &mut work);
+        clock.used += short.used;
+    }
+    // Phase 1: randomized bin-completion restarts aimed at the bound.
+    let phase1_end = opts.budget.time.map(|t| start + t * 4 / 10);
+    let iter_cap = |f: u64| opts.budget.iterations.map(|m| m / 10 * f);
+    let mut attempt = 0u64;
+    while (best.bins.len() as u64) > lb_bins && !clock.out() {
+        if phase1_end.is_some_and(|t| Instant::now() >= t)
+            || iter_cap(4).is_some_and(|m| clock.used >= m)
+        {
+            break;
+        }
+        let ub = best.bins.len() as u64;
+        let k = if attempt % 4 == 3 && lb_bins + 1 < ub {
+            ub - 1
+        } else {
+            lb_bins
+        };
+        let left = clock.left();
+        let deadline = phase1_end;
+        let mut stop = |_: u64| deadline.is_some_and(|t| Instant::now() >= t);
+        let seed = opts.seed.wrapping_add(attempt.wrapping_mul(0x9E37_79B9)) | 1;
+        attempt += 1;
+        let mut comp = Completion::new(c, &w, 1, left.min(2_000 + 20 * p.n as u64), &mut stop);
+        comp.seed = seed;
+        let found = comp.run(k);
+        work.exact_nodes += comp.nodes;
+        clock.used += comp.nodes.max(1);
+        if let Some(bins) = found {
+            best = to_sol(p, &map(bins));
+            best.unplaced = unplaced.clone();
+        } else {
+            // keep the deepest partial packing, completed by FFD, as a
+            // starting point for phase 2 when it is no worse
+            let (mut bins, rest) = comp.deepest();
+            let rw: Vec<u64> = rest.iter().map(|&j| w[j]).collect();
+            bins.extend(
+                ffd(c, &rw)
+                    .into_iter()
+                    .map(|b| b.into_iter().map(|x| rest[x]).collect::<Vec<usize>>()),
+            );
+            if bins.len() <= best.bins.len() {
+                best = to_sol(p, &map(bins));
+                best.unplaced = unplaced.clone();
+            }
+        }
+    }
+    // Phase 2: consistent neighbourhood search from the incumbent.
+    if best.cost() > lb && !clock.out() {
+        let wi: Vec<u64> = p.size.clone();
+        let bins: Vec<Vec<usize>> = best
+            .bins
+            .iter()
+            .map(|b| b.items.iter().map(|&i| i as usize).collect())
+            .collect();
+        let mut cns = Cns::new(c, &wi, bins, Vec::new());
+        loop {
+            cns.drop_bin();
+            let cap = clock.left();
+            let mut stop2 = |_: u64| clock.out();
+            let (ok, iters) = cns.run(&mut rng, cap, &mut stop2);
+            work.local_search_iterations += iters;
+            clock.used += iters.max(1);
+            if !ok {
+                break;
+            }
+            best = to_sol(p, &cns.bins);
+            best.unplaced = unplaced.clone();
+            if best.bins.len() as u64 <= lb_bins || clock.out() {
+                break;
+            }
+        }
+    }
+    let proven = best.cost() <= lb;
+    let objective = best.cost();
+    let termination = if proven {
+        Termination::Optimal
+    } else {
+        clock.hit.unwrap_or(Termination::Exhausted)
+    };
+    finish(
+        &best,
+        objective,
+        if proven { objective } else { lb },
+        proven,
+        termination,
+        name.to_string(),
+        work,
+        start,
+    )
+}
+
+/// Bin-completion search: packs the items into at most `k` bins, one bin
+/// at a time (the largest remaining item first), trying for each bin the
+/// `width` fullest completions whose waste keeps the total slack within
+/// `k·c − Σw`. Returns the bins (as lists of weights' indices) when found.
+pub(crate) struct Completion<'a> {
+    c: u64,
+    /// distinct weights, decreasing
+    wt: Vec<u64>,
+    /// remaining count of each distinct weight
+    cnt: Vec<u32>,
+    /// item indices of each distinct weight
+    members: Vec<Vec<usize>>,
+    width: usize,
+    pub nodes: u64,
+    max_nodes: u64,
+    stop: &'a mut dyn FnMut(u64) -> bool,
+    aborted: bool,
+    /// chosen bins: (distinct index, count) lists
+    stack: Vec<Vec<(usize, u32)>>,
+    /// Seed for tie-breaking among equally full completions.
+    pub seed: u64,
+    /// The deepest partial packing reached.
+    deepest: Vec<Vec<(usize, u32)>>,
+}
+
+impl<'a> Completion<'a> {
+    pub fn new(
+        c: u64,
+        weights: &[u64],
+        width: usize,
+        max_nodes: u64,
+        stop: &'a mut dyn FnMut(u64) -> bool,
+    ) -> Self {
+        let order = decreasing(weights);
+        let mut wt: Vec<u64> = Vec::new();
+        let mut cnt: Vec<u32> = Vec::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for i in order {
+            if wt.last() == Some(&weights[i]) {
+                *cnt.last_mut().expect("nonempty") += 1;
+                members.last_mut().expect("nonempty").push(i);
+            } else {
+                wt.push(weights[i]);
+                cnt.push(1);
+                members.push(vec![i]);
+            }
+        }
+        Completion {
+            c,
+            wt,
+            cnt,
+            members,
+            width,
+            nodes: 0,
+            max_nodes,
+            stop,
+            aborted: false,
+            stack: Vec::new(),
+            seed: 0,
+            deepest: Vec::new(),
+        }
+    }
+
+    /// Tries to pack everything into `k` bins.
+    pub fn run(&mut self, k: u64) -> Option<Vec<Vec<usize>>> {
+        let total: u128 = self
+            .wt
+            .iter()
+            .zip(&self.cnt)
+            .map(|(&w, &n)| w as u128 * n as u128)
+            .sum();
+        let room = k as u128 * self.c as u128;
+        if room < total {
+            return None;
+        }
+        let slack = (room - total).min(u64::MAX as u128) as u64;
+        if self.dfs(k, slack, total as u64) {
+            Some(self.translate(&self.stack))
+        } else {
+            None
+        }
+    }
+
+    /// The deepest partial packing as item lists, plus the items left out.
+    pub fn deepest(&self) -> (Vec<Vec<usize>>, Vec<usize>) {
+        let bins = self.translate(&self.deepest);
+        let mut used = vec![0u32; self.wt.len()];
+        for b in &self.deepest {
+            for &(d, n) in b {
+                used[d] += n;
+            }
+        }
+        let mut rest = Vec::new();
+        for (d, m) in self.members.iter().enumerate() {
+            rest.extend(m[used[d] as usize..].iter().copied());
+        }
+        (bins, rest)
+    }
+
+    fn translate(&self, stack: &[Vec<(usize, u32)>]) -> Vec<Vec<usize>> {
+        {
+            let mut next = vec![0usize; self.wt.len()];
+            let mut bins = Vec::new();
+            for b in stack {
+                let mut items = Vec::new();
+                for &(d, n) in b {
+                    for _ in 0..n {
+                        items.push(self.members[d][next[d]]);
+                        next[d] += 1;
+                    }
+                }
+                bins.push(items);
+            }
+            bins
+        }
+    }
+
+    fn dfs(&mut self, bins_left: u64, slack: u64, remaining: u64) -> bool {
+        if remaining == 0 {
+            return true;
+        }
+        if bins_left == 0 || self.aborted {
+            return false;
+        }
+        self.nodes += 1;
+        if self.nodes > self.max_nodes || (self.nodes % 256 == 0 && (self.stop)(self.nodes)) {
+            self.aborted = true;
+            return false;
+        }
+        // largest remaining item
+        let first = match self.cnt.iter().position(|&n| n > 0) {
+            Some(f) => f,
+            None => return true,
+        };
+        self.cnt[first] -= 1;
+        let cap = self.c - self.wt[first];
+        let lo = cap.saturating_sub(slack);
+        // enumerate completions with sum in [lo, cap]
+        let mut found: Vec<(u64, Vec<(usize, u32)>)> = Vec::new();
+        let mut cur: Vec<(usize, u32)> = Vec::new();
+        // suffix sums of remaining weight from distinct index j
+        let m = self.wt.len();
+        let mut suf = vec![0u64; m + 1];
+        for j in (0..m).rev() {
+            suf[j] = suf[j + 1] + self.wt[j] * self.cnt[j] as u64;
+        }
+        let mut budget = 4000usize;
+        self.enumerate(first, 0, cap, lo, &suf, &mut cur, &mut found, &mut budget);
+        // fullest first; ties: larger items first (lexicographic)
+        if self.seed != 0 {
+            let mut rng =
+                SplitMix64::new(self.seed ^ self.nodes.wrapping_mul(0xA24B_AED4_963E_E407));
+            for i in (1..found.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                found.swap(i, j);
+            }
+            found.sort_by_key(|x| std::cmp::Reverse(x.0));
+        } else {
+            found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        }
+        found.truncate(self.width);
+        for (sum, set) in found {
+            let waste = cap - sum;
+            for &(d, n) in &set {
+                self.cnt[d] -= n;
+            }
+            let mut bin = set.clone();
+            bin.push((first, 1));
+            self.stack.push(bin);
+            if self.stack.len() > self.deepest.len() {
+                self.deepest = self.stack.clone();
+            }
+            if self.dfs(
+                bins_left - 1,
+                slack - waste,
+                remaining - self.wt[first] - sum,
+            ) {
+                return true;
+            }
+            self.stack.pop();
+            for &(d, n) in &set {
+                self.cnt[d] += n;
+            }
+            if self.aborted {
+                break;
+            }
+        }
+        self.cnt[first] += 1;
+        false
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enumerate(
+        &self,
+        j0: usize,
+        sum: u64,
+        cap: u64,
+        lo: u64,
+        suf: &[u64],
+        cur: &mut Vec<(usize, u32)>,
+        found: &mut Vec<(u64, Vec<(usize, u32)>)>,
+        budget: &mut usize,
+    ) {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        if sum >= lo {
+            found.push((sum, cur.clone()));
+            if sum == cap {
+                return;
+            }
+        }
+        if j0 >= self.wt.len() {
+            return;
+        }
+        let gap = cap - sum;
+        // only one more item fits: take the largest that fits
+        let wmin = match (j0..self.wt.len()).rev().find(|&x| self.cnt[x] > 0) {
+            Some(x) => self.wt[x],
+            None => return,
+        };
+        if gap < 2 * wmin {
+            let mut jj = j0 + self.wt[j0..].partition_point(|&x| x > gap);
+            while jj < self.wt.len() && self.cnt[jj] == 0 {
+                jj += 1;
+            }
+            if jj < self.wt.len() && sum + self.wt[jj] >= lo {
+                cur.push((jj, 1));
+                found.push((sum + self.wt[jj], cur.clone()));
+                cur.pop();
+            }
+            return;
+        }
+        // skip weights too large
+        let mut j = j0 + self.wt[j0..].partition_point(|&x| x > gap);
+        while j < self.wt.len() && (self.cnt[j] == 0 || self.wt[j] > cap - sum) {
+            j += 1;
+        }
+        if j >= self.wt.len() || sum + suf[j] < lo {
+            return;
+        }
+        for jj in j..self.wt.len() {
+            if self.cnt[jj] == 0 || self.wt[jj] > cap - sum {
+                continue;
+            }
+            if sum + suf[jj] < lo {
+                break;
+            }
+            let w = self.wt[jj];
+            let maxn = ((cap - sum) / w).min(self.cnt[jj] as u64) as u32;
+            for n in (1..=maxn).rev() {
+                cur.push((jj, n));
+                self.enumerate(jj + 1, sum + w * n as u64, cap, lo, suf, cur, found, budget);
+                cur.pop();
+                if *budget == 0 {
+                    return;
+                }
+            }
+        }
+    }
+}
