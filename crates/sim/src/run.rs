@@ -13,8 +13,8 @@ use rightsizer_model::units::{Bytes, MilliCpu};
 use rightsizer_place::frag::{FxHasher, NodeGpuState};
 use rightsizer_place::rng::SeededRng;
 use rightsizer_place::share::{
-    lowest_free_gpus, random_gpu, Best, Eval, GpuPick, NodeView, PodKind, PodShape, Scorer,
-    SharePolicy, MILLI,
+    lowest_free_gpus, random_gpu, Eval, GpuPick, NodeView, PodKind, PodShape, Scorer, SharePolicy,
+    MILLI,
 };
 use serde::{Deserialize, Serialize};
 use std::hash::Hasher;
@@ -165,18 +165,24 @@ pub fn arrival_order(exp: &Experiment, seed: u64, inflation: f64) -> (Vec<u32>, 
     (order, rng)
 }
 
+/// Per-node fields read on every arrival, packed together.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    cpu_free: u64,
+    mem_free: u64,
+    version: u32,
+    max_free: u32,
+    full: u32,
+    model: Option<u8>,
+}
+
 /// Compact mutable cluster state.
 struct State {
-    cpu_free: Vec<u64>,
-    mem_free: Vec<u64>,
-    model: Vec<Option<u8>>,
+    hot: Vec<Hot>,
     gpu_off: Vec<usize>,
     gpu_free: Vec<u32>,
-    max_free: Vec<u32>,
-    full: Vec<u32>,
     tags: Vec<u32>,
     frag: Vec<f64>,
-    version: Vec<u32>,
 }
 
 impl State {
@@ -190,19 +196,21 @@ impl State {
         }
         gpu_off.push(off);
         Self {
-            cpu_free: exp.nodes.iter().map(|n| n.cpu.get()).collect(),
-            mem_free: exp.nodes.iter().map(|n| n.memory.get()).collect(),
-            model: exp.nodes.iter().map(|n| n.model).collect(),
-            gpu_free: vec![MILLI; off],
-            max_free: exp
+            hot: exp
                 .nodes
                 .iter()
-                .map(|n| if n.gpus > 0 { MILLI } else { 0 })
+                .map(|n| Hot {
+                    cpu_free: n.cpu.get(),
+                    mem_free: n.memory.get(),
+                    version: 0,
+                    max_free: if n.gpus > 0 { MILLI } else { 0 },
+                    full: n.gpus,
+                    model: n.model,
+                })
                 .collect(),
-            full: exp.nodes.iter().map(|n| n.gpus).collect(),
+            gpu_free: vec![MILLI; off],
             tags: vec![0; n],
             frag: vec![0.0; n],
-            version: vec![0; n],
             gpu_off,
         }
     }
@@ -212,10 +220,11 @@ impl State {
     }
 
     fn view(&self, n: usize) -> NodeView<'_> {
+        let h = &self.hot[n];
         NodeView {
-            cpu_free: MilliCpu::new(self.cpu_free[n]),
-            memory_free: Bytes::new(self.mem_free[n]),
-            model: self.model[n],
+            cpu_free: MilliCpu::new(h.cpu_free),
+            memory_free: Bytes::new(h.mem_free),
+            model: h.model,
             gpus: self.gpus(n),
             tags: self.tags[n],
         }
@@ -223,39 +232,38 @@ impl State {
 
     fn gpu_state(&self, n: usize) -> NodeGpuState<'_> {
         NodeGpuState {
-            cpu_free: MilliCpu::new(self.cpu_free[n]),
-            model: self.model[n],
+            cpu_free: MilliCpu::new(self.hot[n].cpu_free),
+            model: self.hot[n].model,
             gpus: self.gpus(n),
         }
     }
 
-    /// Same answer as `share::fits(&self.view(n), pod).is_ok()`, from cached
-    /// per-node maxima.
-    #[inline]
-    fn feasible(&self, n: usize, pod: &PodShape, kind: PodKind) -> bool {
-        if self.cpu_free[n] < pod.cpu.get() || self.mem_free[n] < pod.memory.get() {
-            return false;
-        }
-        match kind {
-            PodKind::CpuOnly => true,
-            PodKind::Share { milli } => {
-                pod.models.allows(self.model[n]) && self.max_free[n] >= milli
-            }
-            PodKind::Whole { count } => pod.models.allows(self.model[n]) && self.full[n] >= count,
-        }
-    }
-
     fn apply(&mut self, n: usize, pod: &PodShape, pick: GpuPick) {
-        self.cpu_free[n] -= pod.cpu.get();
-        self.mem_free[n] -= pod.memory.get();
         let (a, b) = (self.gpu_off[n], self.gpu_off[n + 1]);
         let ok = pick.apply(&mut self.gpu_free[a..b], pod);
         debug_assert!(ok, "the pick fits by construction");
         let g = &self.gpu_free[a..b];
-        self.max_free[n] = g.iter().copied().max().unwrap_or(0);
-        self.full[n] = g.iter().filter(|&&x| x >= MILLI).count() as u32;
+        let h = &mut self.hot[n];
+        h.cpu_free -= pod.cpu.get();
+        h.mem_free -= pod.memory.get();
+        h.max_free = g.iter().copied().max().unwrap_or(0);
+        h.full = g.iter().filter(|&&x| x >= MILLI).count() as u32;
+        h.version = h.version.wrapping_add(1);
         self.tags[n] |= pod.tag();
-        self.version[n] = self.version[n].wrapping_add(1);
+    }
+}
+
+/// Same answer as `share::fits(&view, pod).is_ok()`, from the packed
+/// per-node maxima.
+#[inline(always)]
+fn feasible(h: &Hot, pod: &PodShape, kind: PodKind) -> bool {
+    if h.cpu_free < pod.cpu.get() || h.mem_free < pod.memory.get() {
+        return false;
+    }
+    match kind {
+        PodKind::CpuOnly => true,
+        PodKind::Share { milli } => h.max_free >= milli && pod.models.allows(h.model),
+        PodKind::Whole { count } => h.full >= count && pod.models.allows(h.model),
     }
 }
 
@@ -273,19 +281,17 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
     let mut total_frag: f64 = st.frag.iter().sum();
     let cap = f64::from(exp.gpu_capacity.get());
     let k = exp.key_count as usize;
-    let mut cache: Vec<Eval> = Vec::new();
-    let mut cache_ver: Vec<u32> = Vec::new();
+    // Verdict cache, pod-class major so one arrival scans contiguous memory:
+    // slot `key * nodes + node` holds (node version, verdict).
+    let mut cache: Vec<(u32, Eval)> = Vec::new();
     if policy != SharePolicy::Random {
-        cache = vec![
-            Eval {
-                score: 0,
-                key: 0.0,
-                pick: GpuPick::None,
-                delta: 0.0
-            };
-            n_nodes * k
-        ];
-        cache_ver = vec![u32::MAX; n_nodes * k];
+        let empty = Eval {
+            score: 0,
+            key: 0.0,
+            pick: GpuPick::None,
+            delta: 0.0,
+        };
+        cache = vec![(u32::MAX, empty); n_nodes * k];
     }
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut arrived = 0u64;
@@ -301,7 +307,7 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
         let choice: Option<(u32, GpuPick)> = if policy == SharePolicy::Random {
             feasible_list.clear();
             feasible_list
-                .extend((0..n_nodes as u32).filter(|&n| st.feasible(n as usize, pod, kind)));
+                .extend((0..n_nodes as u32).filter(|&n| feasible(&st.hot[n as usize], pod, kind)));
             if feasible_list.is_empty() {
                 None
             } else {
@@ -311,23 +317,32 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
             }
         } else {
             let key = exp.pod_keys[pi as usize] as usize;
-            let mut best: Best<GpuPick> = Best::default();
-            for (n, &prio) in priority.iter().enumerate() {
-                if !st.feasible(n, pod, kind) {
+            let row = &mut cache[key * n_nodes..(key + 1) * n_nodes];
+            // Inline argmax: highest key, ties to the lowest priority (a
+            // permutation, so unique), exactly as `share::Best`.
+            let mut best: Option<(f64, u32, u32, GpuPick)> = None;
+            for (n, ((&prio, slot), h)) in
+                priority.iter().zip(row.iter_mut()).zip(&st.hot).enumerate()
+            {
+                if !feasible(h, pod, kind) {
                     continue;
                 }
-                let slot = n * k + key;
-                let e = if cache_ver[slot] == st.version[n] {
-                    cache[slot]
-                } else {
-                    let e = scorer.evaluate(&st.view(n), pod, Some(st.frag[n]));
-                    cache[slot] = e;
-                    cache_ver[slot] = st.version[n];
-                    e
+                if slot.0 != h.version {
+                    *slot = (
+                        h.version,
+                        scorer.evaluate(&st.view(n), pod, Some(st.frag[n])),
+                    );
+                }
+                let key = slot.1.key;
+                let better = match best {
+                    None => true,
+                    Some((bk, bp, _, _)) => key > bk || (key == bk && prio < bp),
                 };
-                best.offer(e.key, prio, n as u32, e.pick);
+                if better {
+                    best = Some((key, prio, n as u32, slot.1.pick));
+                }
             }
-            best.winner.map(|(_, _, n, pick)| (n, pick))
+            best.map(|(_, _, n, pick)| (n, pick))
         };
         match choice {
             Some((n, pick)) => {
