@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod gavel;
 pub mod lp;
 pub mod melange;
+pub mod skypilot;
 pub mod synth;
 
 pub use error::PlanError;
