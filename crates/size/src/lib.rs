@@ -43,6 +43,7 @@ pub mod histogram;
 pub mod input;
 pub mod krr;
 pub mod recommend;
+pub mod resize;
 pub mod risk;
 pub mod stats;
 pub mod time;
