@@ -51,6 +51,8 @@
 //! assert_eq!(plan.counts["A100-80GB"], 1);
 //! assert_eq!(plan.cost, PricePerHour::from_micros(6_700_000));
 //! assert!(plan.is_optimal());
+//! // 730 hours per month (check F3): 6.70 × 730 = 4891 $/month.
+//! assert_eq!(plan.monthly_cost().micros(), 4_891_000_000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

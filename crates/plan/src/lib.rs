@@ -4,6 +4,11 @@
 //! * [`fleet`]: the fleet planner (Mélange's ILP, generalised), exact branch
 //!   and bound with a proven lower bound and gap.
 //! * [`melange`]: reader for Mélange's solver-input JSON.
+//! * [`gavel`]: Gavel's training allocation policies over a throughput matrix.
+//! * [`select`]: accelerator selection for one workload (first-order estimates
+//!   or measured profiles), Pareto set and SVG plot.
+//! * [`skypilot`]: SkyPilot `vms.csv` catalog readers.
+//! * [`synth`]: seeded synthetic instances (invented throughputs) for benches and tests.
 //! * [`lp`]: the small dense simplex the planners are built on.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -13,6 +18,7 @@ pub mod fleet;
 pub mod gavel;
 pub mod lp;
 pub mod melange;
+pub mod select;
 pub mod skypilot;
 pub mod synth;
 
