@@ -524,6 +524,18 @@ impl Catalog {
 
     /// Validates and inserts (or replaces) one node type, whose devices must
     /// reference models already in the catalog; returns the entry it replaced.
+    ///
+    /// ```
+    /// use rightsizer_catalog::Catalog;
+    /// use rightsizer_model::units::PricePerHour;
+    /// let mut c = Catalog::builtin();
+    /// let mut t = c.node_type("g6.xlarge").unwrap().clone();
+    /// t.price = PricePerHour::from_dollars(0.55).unwrap();
+    /// assert!(c.insert_node_type(t.clone())?.is_some());
+    /// t.price = PricePerHour::ZERO;
+    /// assert!(c.insert_node_type(t).unwrap_err().to_string().contains("price"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn insert_node_type(&mut self, t: NodeType) -> Result<Option<NodeType>, CatalogError> {
         let known = |m: &AcceleratorModelId| self.accelerators.contains_key(m);
         check_node_type(&t, &known).map_err(|(field, msg)| {
@@ -533,6 +545,14 @@ impl Catalog {
     }
 
     /// The accelerator model with this id.
+    ///
+    /// ```
+    /// use rightsizer_catalog::Catalog;
+    /// let c = Catalog::builtin();
+    /// let mig = c.accelerator("H200").unwrap().sharing.mig.as_ref().unwrap();
+    /// assert!(mig.profile("1g.18gb").is_some());
+    /// assert!(c.accelerator("H900").is_none());
+    /// ```
     pub fn accelerator(&self, id: &str) -> Option<&AcceleratorModel> {
         self.accelerators.get(id)
     }
@@ -588,6 +608,13 @@ impl Catalog {
     }
 
     /// The providers that have at least one node type, ordered.
+    ///
+    /// ```
+    /// use rightsizer_catalog::Catalog;
+    /// use rightsizer_model::node::Provider;
+    /// let p = Catalog::builtin().providers();
+    /// assert!(p.contains(&Provider::Aws) && p.contains(&Provider::Gcp) && p.contains(&Provider::Azure));
+    /// ```
     pub fn providers(&self) -> BTreeSet<Provider> {
         self.node_types
             .values()
