@@ -547,3 +547,73 @@ proptest! {
         }
     }
 }
+
+/// One generated node-type entry: (id index, price in micros, device model index, count).
+fn entry_strategy() -> impl Strategy<Value = (usize, u64, usize, u16)> {
+    (0usize..6, 0u64..3_000_000, 0usize..5, 0u16..4)
+}
+
+const POOL_IDS: [&str; 6] = [
+    "g6.xlarge",
+    "p5.48xlarge",
+    "new.a",
+    "new.b",
+    "new.c",
+    "m7i.large",
+];
+const POOL_MODELS: [&str; 5] = ["L4", "H100-SXM", "TPU-v6e", "Gaudi3", "NoSuchModel"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Model-based check of merging: a document is accepted exactly when it
+    /// has no duplicate id, no zero price, no zero device count and no unknown
+    /// model; accepted entries are then retrievable as written, other entries
+    /// are untouched; rejected documents change nothing.
+    #[test]
+    fn merge_matches_a_simple_model(entries in proptest::collection::vec(entry_strategy(), 0..6)) {
+        let base = Catalog::builtin();
+        let mut c = base.clone();
+        let mut items = Vec::new();
+        for &(id, price, model, count) in &entries {
+            let devices = if count == 0 && model == 0 {
+                String::new() // CPU-only entry
+            } else {
+                format!(", devices: [ {{ model: {}, count: {count} }} ]", POOL_MODELS[model])
+            };
+            items.push(format!(
+                "  - {{ id: {}, provider: aws, region: us-east-1, cpu: \"4\", memory: 16Gi, price: {price}{devices} }}\n",
+                POOL_IDS[id]
+            ));
+        }
+        let text = format!("node_types:\n{}", items.concat());
+        let mut ids = std::collections::BTreeSet::new();
+        let valid = entries.iter().all(|&(id, price, model, count)| {
+            let cpu_only = count == 0 && model == 0;
+            ids.insert(id)
+                && price > 0
+                && (cpu_only || (count > 0 && POOL_MODELS[model] != "NoSuchModel"))
+        });
+        let result = c.merge_from_str(&text, "gen.yaml");
+        prop_assert_eq!(result.is_ok(), valid, "{}", text);
+        if valid {
+            for &(id, price, model, count) in &entries {
+                let t = c.node_type(POOL_IDS[id]).unwrap();
+                prop_assert_eq!(t.price.micros(), price);
+                if !(count == 0 && model == 0) {
+                    prop_assert_eq!(t.devices[0].model.as_str(), POOL_MODELS[model]);
+                    prop_assert_eq!(t.devices[0].count, count);
+                }
+            }
+            let touched: std::collections::BTreeSet<&str> =
+                entries.iter().map(|e| POOL_IDS[e.0]).collect();
+            for t in base.node_types().filter(|t| !touched.contains(t.id.as_str())) {
+                prop_assert_eq!(c.node_type(t.id.as_str()), Some(t));
+            }
+            let added = touched.iter().filter(|id| base.node_type(id).is_none()).count();
+            prop_assert_eq!(c.node_types().len(), base.node_types().len() + added);
+        } else {
+            prop_assert_eq!(c, base);
+        }
+    }
+}
