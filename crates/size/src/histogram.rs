@@ -338,6 +338,8 @@ pub struct DecayingHistogram {
     half_life_ns: i64,
     /// Reference time in ns since the Unix epoch; starts at Go's zero time.
     reference: i128,
+    /// `reference + 100 half-lives`: a later sample triggers renormalisation.
+    max_allowed: i128,
 }
 
 impl DecayingHistogram {
@@ -347,6 +349,8 @@ impl DecayingHistogram {
             hist: Histogram::new(layout),
             half_life_ns: half_life_ns.max(1),
             reference: -GO_ZERO_TO_UNIX_NANOS,
+            max_allowed: -GO_ZERO_TO_UNIX_NANOS
+                + i128::from(half_life_ns.max(1)) * i128::from(MAX_DECAY_EXPONENT),
         }
     }
 
@@ -418,9 +422,7 @@ impl DecayingHistogram {
     #[inline]
     fn decay_factor(&mut self, layout: &ExponentialBuckets, t_ns: i64) -> f64 {
         let t = i128::from(t_ns);
-        let max_allowed =
-            self.reference + i128::from(self.half_life_ns) * i128::from(MAX_DECAY_EXPONENT);
-        if t > max_allowed {
+        if t > self.max_allowed {
             self.shift_reference(layout, t);
         }
         let diff = clamp_duration(t - self.reference);
@@ -433,6 +435,7 @@ impl DecayingHistogram {
         let exponent = go_round_f64(diff as f64 / self.half_life_ns as f64);
         self.hist.scale(layout, ldexp1(exponent));
         self.reference = new_ref;
+        self.max_allowed = new_ref + i128::from(self.half_life_ns) * i128::from(MAX_DECAY_EXPONENT);
     }
 }
 
