@@ -14,6 +14,10 @@
 //!   - [`risk`]: cost / balanced / performance profiles with exceedance
 //!     estimates per candidate size;
 //!   - [`gpu`]: the smallest GPU share (fraction, MIG profile or whole devices).
+//! - [`capacity`]: flag or clamp a recommendation that fits no node type,
+//!   naming the binding dimension.
+//! - [`resize`]: cluster-wide in-place resize plans (feasible at every step,
+//!   QoS-preserving, PDB-style waves, `resize` patches and evictions).
 //! - [`time`]: timestamps (unix seconds or RFC 3339).
 //!
 //! # API themes
@@ -38,6 +42,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod capacity;
 pub mod gpu;
 pub mod histogram;
 pub mod input;

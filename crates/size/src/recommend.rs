@@ -110,6 +110,13 @@ pub enum Note {
         /// Resource name.
         resource: &'static str,
     },
+    /// The workload's pod fits no node (type) of the cluster or catalog.
+    NoNodeFits {
+        /// The binding dimension on the closest shape.
+        dimension: rightsizer_model::resources::Dimension,
+        /// The closest shape.
+        closest: String,
+    },
 }
 
 impl fmt::Display for Note {
@@ -134,6 +141,10 @@ impl fmt::Display for Note {
                 )
             }
             Note::Capped { resource } => write!(f, "{resource}: target capped"),
+            Note::NoNodeFits { dimension, closest } => write!(
+                f,
+                "the pod fits no node; {dimension} binds (closest: {closest})"
+            ),
         }
     }
 }
@@ -204,6 +215,11 @@ pub struct RecommendContext {
     pub min_allowed: (Option<MilliCpu>, Option<Bytes>),
     /// Optional caps applied to every container (VPA `maxAllowed`).
     pub max_allowed: (Option<MilliCpu>, Option<Bytes>),
+    /// Node (type) shapes to check each workload's pod against (empty: no check).
+    pub capacity: Vec<crate::capacity::CapacityShape>,
+    /// Scale targets down to the closest shape when the pod fits none
+    /// (otherwise only flag it).
+    pub clamp_to_capacity: bool,
 }
 
 impl RecommendContext {
@@ -215,6 +231,8 @@ impl RecommendContext {
             memory_requests: BTreeMap::new(),
             min_allowed: (None, None),
             max_allowed: (None, None),
+            capacity: Vec::new(),
+            clamp_to_capacity: false,
         }
     }
 }
@@ -295,6 +313,9 @@ pub fn recommend_all(
         let mut r = rec.recommend_workload(w, ctx);
         for c in r.containers.values_mut() {
             apply_caps(c, ctx);
+        }
+        if !ctx.capacity.is_empty() {
+            crate::capacity::clamp_to_capacity(&mut r, &ctx.capacity, ctx.clamp_to_capacity);
         }
         workloads.insert(key.clone(), r);
     }
