@@ -289,8 +289,9 @@ pub enum Infeasibility {
     CountLimits {
         /// The binding limits, by option name.
         limits: BTreeMap<String, u32>,
-        /// Devices the demand needs at least, in the option that serves it
-        /// most efficiently (a lower bound).
+        /// How the search ended: `Optimal` means the whole tree was explored
+        /// and no fleet within the limits exists; otherwise none was found
+        /// within the budget.
         stop: StopReason,
     },
 }

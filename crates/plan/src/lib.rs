@@ -8,6 +8,7 @@
 //! * [`select`]: accelerator selection for one workload (first-order estimates
 //!   or measured profiles), Pareto set and SVG plot.
 //! * [`skypilot`]: SkyPilot `vms.csv` catalog readers.
+//! * [`spec`]: the planning document (`rightsizer plan <file>`) and what-if sweeps.
 //! * [`synth`]: seeded synthetic instances (invented throughputs) for benches and tests.
 //! * [`lp`]: the small dense simplex the planners are built on.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod lp;
 pub mod melange;
 pub mod select;
 pub mod skypilot;
+pub mod spec;
 pub mod synth;
 
 pub use error::PlanError;
