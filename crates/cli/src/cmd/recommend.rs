@@ -7,6 +7,9 @@
 //! and the limit where the strategy gives one.
 
 use crate::common::{read_file, CliResult};
+use rightsizer::model::resources::Resources;
+use rightsizer::model::spec::{from_str_auto, ClusterSpec};
+use rightsizer::size::capacity::CapacityShape;
 use rightsizer::size::input::{read_csv_into, read_prometheus_into, PromMetric};
 use rightsizer::size::recommend::{
     recommend_all, ContainerRecommendation, RecommendContext, RecommendationReport, Strategy,
@@ -35,6 +38,14 @@ pub struct Args {
     /// container_memory_working_set_bytes, DCGM_FI_DEV_FB_USED, DCGM_FI_DEV_GPU_UTIL.
     #[arg(long)]
     pub metric: Option<String>,
+    /// Cluster document (JSON/YAML): flag workloads whose recommended pod fits
+    /// none of its nodes or node types, naming the binding dimension.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+    /// With --cluster: scale such recommendations down to the closest shape
+    /// (the raw value stays in `uncapped_target`).
+    #[arg(long, requires = "cluster")]
+    pub clamp: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -72,7 +83,29 @@ pub fn run(args: &Args) -> CliResult {
             .ok_or("the usage input holds no samples")?,
     };
     let rec = strategy.build()?;
-    let report = recommend_all(&usage, rec.as_ref(), &RecommendContext::at(now));
+    let mut ctx = RecommendContext::at(now);
+    if let Some(path) = &args.cluster {
+        let spec: ClusterSpec =
+            from_str_auto(&read_file(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        ctx.capacity = spec
+            .nodes
+            .iter()
+            .map(|n| CapacityShape {
+                name: n.id.to_string(),
+                allocatable: n.allocatable.clone(),
+            })
+            .chain(spec.node_types.iter().map(|t| CapacityShape {
+                name: t.id.to_string(),
+                allocatable: Resources {
+                    cpu: t.cpu,
+                    memory: t.memory,
+                    ..Resources::default()
+                },
+            }))
+            .collect();
+        ctx.clamp_to_capacity = args.clamp;
+    }
+    let report = recommend_all(&usage, rec.as_ref(), &ctx);
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&to_json(&report))?)?;
