@@ -528,6 +528,8 @@ struct Node {
     hi: Vec<u64>,
     bound: f64,
     seq: u64,
+    /// The parent's best dual prices (a warm start for Kelley).
+    mu: Vec<f64>,
 }
 
 impl PartialEq for Node {
@@ -821,7 +823,13 @@ impl<'a> Solver<'a> {
     }
 
     /// LP bound of a box by Kelley's method. Returns (bound, primal loads).
-    fn bound(&mut self, lo: &[u64], hi: &[u64], prune_at: f64) -> (f64, Vec<f64>, Vec<f64>) {
+    fn bound(
+        &mut self,
+        lo: &[u64],
+        hi: &[u64],
+        prune_at: f64,
+        warm: &[f64],
+    ) -> (f64, Vec<f64>, Vec<f64>) {
         let m = self.m;
         let wsum: f64 = self.wf.iter().sum::<f64>().max(1.0);
         let qcap = 10.0 * wsum;
@@ -831,6 +839,15 @@ impl<'a> Solver<'a> {
         let mut best_mu = self.wf.clone();
         let mut best_load = l0.clone();
         self.push_cut(l0);
+        if warm.len() == m {
+            let (gw, lw) = self.lagrangian(warm, lo, hi);
+            if gw > best {
+                best = gw;
+                best_mu = warm.to_vec();
+                best_load = lw.clone();
+            }
+            self.push_cut(lw);
+        }
         for _ in 0..80 {
             if best >= prune_at {
                 break;
@@ -989,6 +1006,7 @@ impl<'a> Solver<'a> {
             hi: self.limit.clone(),
             bound: self.lp_bound,
             seq,
+            mu: Vec::new(),
         });
         while let Some(node) = heap.pop() {
             if node.bound >= self.prune_level() {
@@ -1000,7 +1018,7 @@ impl<'a> Solver<'a> {
             }
             self.nodes += 1;
             let prune_at = self.prune_level();
-            let (bnd, load, mu) = self.bound(&node.lo, &node.hi, prune_at);
+            let (bnd, load, mu) = self.bound(&node.lo, &node.hi, prune_at, &node.mu);
             let bnd = bnd.max(node.bound) - Self::margin(bnd);
             if bnd >= self.prune_level() {
                 continue;
@@ -1081,6 +1099,7 @@ impl<'a> Solver<'a> {
                     hi,
                     bound: bnd,
                     seq,
+                    mu: mu.clone(),
                 });
             }
         }

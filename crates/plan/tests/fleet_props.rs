@@ -183,3 +183,54 @@ proptest! {
         prop_assert_eq!(solve(&p), solve(&p).clone());
     }
 }
+
+#[test]
+fn anytime_budget_reports_bound_and_gap() {
+    use rightsizer_plan::fleet::StopReason;
+    use rightsizer_plan::synth::melange_sized;
+    // A large instance (20 × 20 buckets, slice factor 16) with a tiny node budget.
+    let p = melange_sized(11, 20, 20, 500.0, 16);
+    let cfg = SolveConfig::default().with_node_limit(3);
+    let plan = p.solve(Objective::Cost, &cfg).plan().cloned().unwrap();
+    assert!(matches!(
+        plan.stop,
+        StopReason::NodeLimit | StopReason::Optimal
+    ));
+    assert!(plan.lower_bound <= plan.objective);
+    assert!(plan.lower_bound as f64 >= plan.lp_bound.floor() - 1.0);
+    assert!((0.0..1.0).contains(&plan.gap));
+    for st in plan.single_type.values() {
+        assert!(plan.cost <= st.cost);
+    }
+    // Zero nodes: the heuristic incumbent only, still with the root bound.
+    let h = p
+        .solve(Objective::Cost, &SolveConfig::default().with_node_limit(0))
+        .plan()
+        .cloned()
+        .unwrap();
+    assert_eq!(h.stop, StopReason::NodeLimit);
+    assert!(h.lower_bound <= h.objective && h.objective >= plan.objective);
+}
+
+#[test]
+fn energy_objective_prefers_efficient_options() {
+    use rightsizer_model::units::Watts;
+    // Same price; B draws far less power for the same work.
+    let opts = vec![
+        AcceleratorOption::new("A", PricePerHour::from_micros(1_000_000))
+            .with_power(Watts::new(400), Watts::ZERO),
+        AcceleratorOption::new("B", PricePerHour::from_micros(1_500_000))
+            .with_power(Watts::new(100), Watts::ZERO),
+    ];
+    let buckets = vec![DemandBucket::new("x", 10.0, vec![Some(5.0), Some(5.0)])];
+    let p = FleetProblem::new(opts, buckets, 2).unwrap();
+    let cost = solve(&p);
+    assert_eq!((cost.counts["A"], cost.counts["B"]), (2, 0));
+    let e = p
+        .solve(Objective::Energy, &SolveConfig::default())
+        .plan()
+        .cloned()
+        .unwrap();
+    assert_eq!((e.counts["A"], e.counts["B"]), (0, 2));
+    assert_eq!(e.power.get(), 200);
+}
