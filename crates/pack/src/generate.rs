@@ -25,6 +25,10 @@ pub struct GeneratorConfig {
     pub efficient_types: usize,
     /// Number of decoy types.
     pub decoy_types: usize,
+    /// How independently the dimensions of an item are cut: 0 = every item
+    /// has the same share of its bin in every dimension (pods whose cpu and
+    /// memory scale together), 1 = independent cuts per dimension.
+    pub shape_noise: f64,
 }
 
 impl Default for GeneratorConfig {
@@ -35,6 +39,7 @@ impl Default for GeneratorConfig {
             items_per_bin: (2, 5),
             efficient_types: 3,
             decoy_types: 2,
+            shape_noise: 0.2,
         }
     }
 }
@@ -93,15 +98,32 @@ pub fn generate(cfg: &GeneratorConfig, seed: u64) -> Generated {
         let cap = types[t].capacity.clone();
         let (lo, hi) = cfg.items_per_bin;
         let k = rng.range(lo.max(1) as u64, hi.max(lo.max(1)) as u64) as usize;
-        // cut each dimension into k positive parts
+        // cut the bin into k shares (of the first dimension); the other
+        // dimensions follow the shares with noise, then are repaired so
+        // every dimension sums exactly to the capacity
         let mut parts: Vec<Vec<u64>> = vec![vec![0; d]; k];
+        let mut shares: Vec<f64> = (0..k).map(|_| 0.2 + rng.unit()).collect();
+        let tot: f64 = shares.iter().sum();
+        shares.iter_mut().for_each(|x| *x /= tot);
         for (dim, &c) in cap.iter().enumerate() {
-            let mut cuts: Vec<u64> = (0..k - 1).map(|_| rng.range(1, c - 1)).collect();
-            cuts.sort_unstable();
-            let mut prev = 0;
-            for (j, &x) in cuts.iter().chain(std::iter::once(&c)).enumerate() {
-                parts[j][dim] = x - prev;
-                prev = x;
+            let noise = cfg.shape_noise.clamp(0.0, 1.0);
+            let mut w: Vec<f64> = shares
+                .iter()
+                .map(|&f| f * (1.0 - noise) + noise * (0.2 + rng.unit()) / k as f64)
+                .collect();
+            let t: f64 = w.iter().sum();
+            w.iter_mut().for_each(|x| *x /= t);
+            // integer parts >= 1 summing to c
+            let mut acc = 0u64;
+            for j in 0..k {
+                let v = if j + 1 == k {
+                    c - acc
+                } else {
+                    let left_after = (k - j - 1) as u64;
+                    ((w[j] * c as f64).round() as u64).clamp(1, c - acc - left_after)
+                };
+                parts[j][dim] = v;
+                acc += v;
             }
         }
         items.extend(parts.into_iter().map(Item::new));

@@ -266,13 +266,25 @@ pub(crate) fn choose_type(
             }
             TypeRule::Cheapest => ty.cost as f64,
         };
-        let cand = (key, ty.cost, t);
-        if best.is_none_or(|b| cand.0 < b.0 || (cand.0 == b.0 && (cand.1, cand.2) < (b.1, b.2))) {
+        // Equal efficiency: the larger (costlier) bin packs with less
+        // waste; the final downsizing pass shrinks bins left half empty.
+        let tie = match rule {
+            TypeRule::Efficient => u64::MAX - ty.cost,
+            TypeRule::Cheapest => ty.cost,
+        };
+        let cand = (key, tie, t);
+        if best.is_none_or(|b| {
+            cand.0 < b.0 * (1.0 - 1e-12)
+                || (cand.0 <= b.0 * (1.0 + 1e-12) && (cand.1, cand.2) < (b.1, b.2))
+        }) {
             best = Some(cand);
         }
     }
     best.map(|b| b.2)
 }
+
+/// Candidate bins a multi-dimensional first-fit query checks at most.
+const MAX_LEAVES: usize = 512;
 
 /// Segment tree over bins keeping the per-dimension maximum residual, for
 /// first-fit in O(d log B) on typical inputs.
@@ -340,10 +352,16 @@ impl FitTree {
     }
 
     /// Leftmost bin `< nbins` accepted by `ok` whose residual covers `s`.
+    /// In several dimensions the per-dimension maxima can promise room no
+    /// single bin has; the search then gives up after checking
+    /// [`MAX_LEAVES`] candidate bins (never in one dimension, where the
+    /// maxima are exact).
     fn first(&self, s: &[u64], nbins: usize, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
-        self.search(1, 0, self.size, s, nbins, ok)
+        let mut leaves = 0usize;
+        self.search(1, 0, self.size, s, nbins, ok, &mut leaves)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn search(
         &self,
         node: usize,
@@ -352,16 +370,18 @@ impl FitTree {
         s: &[u64],
         nbins: usize,
         ok: &dyn Fn(usize) -> bool,
+        leaves: &mut usize,
     ) -> Option<usize> {
-        if lo >= nbins || !self.may_fit(node, s) {
+        if lo >= nbins || *leaves >= MAX_LEAVES || !self.may_fit(node, s) {
             return None;
         }
         if hi - lo == 1 {
+            *leaves += 1;
             return if ok(lo) { Some(lo) } else { None };
         }
         let mid = (lo + hi) / 2;
-        self.search(2 * node, lo, mid, s, nbins, ok)
-            .or_else(|| self.search(2 * node + 1, mid, hi, s, nbins, ok))
+        self.search(2 * node, lo, mid, s, nbins, ok, leaves)
+            .or_else(|| self.search(2 * node + 1, mid, hi, s, nbins, ok, leaves))
     }
 }
 
@@ -384,7 +404,14 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
             };
             let mut order = sorted_items(p, &all, norm, &w0);
             let mut tree = FitTree::new(p.d);
-            tree.rebuild(&sol.bins);
+            let mut resid: Vec<u64> = Vec::new();
+            if p.d >= 4 {
+                for bin in &sol.bins {
+                    resid.extend(bin.cap.iter().zip(&bin.load).map(|(c, l)| c - l));
+                }
+            } else {
+                tree.rebuild(&sol.bins);
+            }
             let step = (p.n / 20).max(1);
             let mut pos = 0;
             while pos < order.len() {
@@ -398,6 +425,20 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 pos += 1;
                 let s = p.s(i);
                 let target = match fit {
+                    Fit::First if p.d >= 4 => {
+                        // many dimensions: per-dimension maxima prune badly,
+                        // a flat scan of the residuals is faster
+                        let d = p.d;
+                        let mut found = None;
+                        for (b, r) in resid.chunks_exact(d).enumerate() {
+                            if r.iter().zip(s).all(|(a, b)| a >= b) && p.allowed(i, sol.bins[b].ty)
+                            {
+                                found = Some(b);
+                                break;
+                            }
+                        }
+                        found
+                    }
                     Fit::First => {
                         let bins = &sol.bins;
                         let ok = |b: usize| p.allowed(i, bins[b].ty) && bins[b].fits(s);
@@ -437,7 +478,17 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 };
                 sol.bins[b].add(i, s);
                 if fit == Fit::First {
-                    tree.update(b, &sol.bins);
+                    if p.d >= 4 {
+                        let bin = &sol.bins[b];
+                        if resid.len() < (b + 1) * p.d {
+                            resid.resize((b + 1) * p.d, 0);
+                        }
+                        for k in 0..p.d {
+                            resid[b * p.d + k] = bin.cap[k] - bin.load[k];
+                        }
+                    } else {
+                        tree.update(b, &sol.bins);
+                    }
                 }
             }
         }

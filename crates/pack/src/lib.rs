@@ -45,6 +45,7 @@ mod greedy;
 pub mod instance;
 pub mod io;
 pub mod oned;
+pub mod resources;
 pub mod result;
 pub mod rng;
 mod search;
