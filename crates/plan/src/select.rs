@@ -25,6 +25,7 @@
 //! ```
 
 use crate::error::PlanError;
+use rightsizer_catalog::{price_per_device, Catalog};
 use rightsizer_model::accelerator::AcceleratorModel;
 use rightsizer_model::units::{PricePerHour, Watts};
 use serde::{Deserialize, Serialize};
@@ -214,6 +215,50 @@ impl Selection {
     pub fn pareto(&self) -> impl Iterator<Item = &Evaluated> {
         self.feasible.iter().filter(|e| e.pareto)
     }
+}
+
+/// Candidates from a catalog: `count` devices of each listed accelerator
+/// model, priced at the catalog's cheapest per-device price (× count), named
+/// `"<id>x<count>"`. Models without any priced instance get `price: None`
+/// (reported as [`Infeasible::NoPrice`]).
+///
+/// ```
+/// use rightsizer_catalog::Catalog;
+/// use rightsizer_plan::select::candidates_from_catalog;
+/// let c = candidates_from_catalog(&Catalog::builtin(), &[("A10G", 1), ("H100-SXM", 2)])?;
+/// assert_eq!(c[1].name, "H100-SXMx2");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn candidates_from_catalog(
+    catalog: &Catalog,
+    models: &[(&str, u32)],
+) -> Result<Vec<Candidate>, PlanError> {
+    let mut out = Vec::new();
+    for (i, &(id, count)) in models.iter().enumerate() {
+        let model = catalog
+            .accelerator(id)
+            .ok_or_else(|| PlanError::UnknownAccelerator {
+                name: id.to_string(),
+                field: format!("models[{i}]"),
+            })?;
+        if count == 0 {
+            return Err(PlanError::InvalidParameter {
+                field: format!("models[{i}].count"),
+                message: "must be at least 1".into(),
+            });
+        }
+        let price = catalog
+            .cheapest_per_device(id)
+            .and_then(price_per_device)
+            .and_then(|p| p.checked_mul(u64::from(count)));
+        out.push(Candidate {
+            name: format!("{id}x{count}"),
+            model: model.clone(),
+            count,
+            price,
+        });
+    }
+    Ok(out)
 }
 
 /// Evaluates every candidate for `w`; `measured` overrides estimates by name.
@@ -527,6 +572,41 @@ mod tests {
         ));
         let names: Vec<&str> = sel.feasible.iter().map(|e| e.name.as_str()).collect();
         assert!(names.contains(&"H100x2") && names.contains(&"MI300Xx1"));
+    }
+
+    #[test]
+    fn e_checks_with_the_builtin_catalog() {
+        let cat = Catalog::builtin();
+        let c = candidates_from_catalog(&cat, &[("L4", 1), ("T4", 1), ("A10G", 1)]).unwrap();
+        let sel = select(&llama(6.74, 40.0), &c, &BTreeMap::new()).unwrap();
+        assert!(
+            matches!(sel.infeasible["L4x1"], Infeasible::CannotMeetSlo { .. }),
+            "{sel:?}"
+        );
+        assert!(matches!(
+            sel.infeasible["T4x1"],
+            Infeasible::CannotMeetSlo { .. }
+        ));
+        assert_eq!(sel.feasible[0].name, "A10Gx1");
+        let c = candidates_from_catalog(
+            &cat,
+            &[("H100-SXM", 1), ("H100-SXM", 2), ("H200", 1), ("MI300X", 1)],
+        )
+        .unwrap();
+        let sel = select(&llama(68.98, 1000.0), &c, &BTreeMap::new()).unwrap();
+        assert!(matches!(
+            sel.infeasible["H100-SXMx1"],
+            Infeasible::DoesNotFit { .. }
+        ));
+        assert!(matches!(
+            sel.infeasible["H200x1"],
+            Infeasible::DoesNotFit { .. }
+        ));
+        assert!(!sel.infeasible.contains_key("H100-SXMx2"));
+        assert!(matches!(
+            candidates_from_catalog(&cat, &[("H900", 1)]),
+            Err(PlanError::UnknownAccelerator { .. })
+        ));
     }
 
     #[test]
