@@ -883,39 +883,76 @@ impl Engine {
         if !free.devices.iter().any(|d| req.accepts_model(&d.model)) {
             return Err(FilterReason::DeviceModelNotAllowed);
         }
-        if self.state.first_fit_devices(req, n).is_some() {
-            return Ok(());
-        }
-        Err(match &req.accelerator {
-            AcceleratorDemand::Whole { count } => FilterReason::NoDeviceSetFits {
-                needed: *count,
-                available: free
+        match &req.accelerator {
+            AcceleratorDemand::Whole { count } => {
+                // Same answer as `first_fit_devices`: enough idle accepted devices.
+                let available = free
                     .devices
                     .iter()
                     .filter(|d| d.mode == DeviceMode::Idle && req.accepts_model(&d.model))
-                    .count() as u16,
-            },
-            _ => FilterReason::NoDeviceFits,
-        })
+                    .count();
+                if available >= usize::from(*count) {
+                    Ok(())
+                } else {
+                    Err(FilterReason::NoDeviceSetFits {
+                        needed: *count,
+                        available: u16::try_from(available).unwrap_or(u16::MAX),
+                    })
+                }
+            }
+            AcceleratorDemand::Fraction { milli, memory } => {
+                // Same checks as the cluster state's fractional assignment.
+                let mem = memory.unwrap_or(rightsizer_model::units::Bytes::ZERO);
+                let valid = !(milli.is_zero() && mem.is_zero()) && *milli <= GpuMilli::ONE;
+                let fits = valid
+                    && free.devices.iter().any(|d| {
+                        matches!(d.mode, DeviceMode::Idle | DeviceMode::Shared)
+                            && d.milli >= *milli
+                            && d.memory >= mem
+                            && req.accepts_model(&d.model)
+                            && self
+                                .state
+                                .model(&d.model)
+                                .and_then(|m| m.sharing.fractional)
+                                .is_some_and(|f| d.shares < f.max_shares)
+                    });
+                if fits {
+                    Ok(())
+                } else {
+                    Err(FilterReason::NoDeviceFits)
+                }
+            }
+            _ => {
+                if self.state.first_fit_devices(req, n).is_some() {
+                    Ok(())
+                } else {
+                    Err(FilterReason::NoDeviceFits)
+                }
+            }
+        }
     }
 
     /// Decides where the pod would go, without placing it.
     pub fn decide(&mut self, pod: &PodSpec<'_>) -> Decision {
         let n = self.state.len();
         let mut feasible = Vec::new();
-        let mut reasons = BTreeMap::new();
+        let mut rejected: Vec<(NodeIndex, FilterReason)> = Vec::new();
         let mut summary: BTreeMap<String, usize> = BTreeMap::new();
         for i in 0..n {
             let ni = NodeIndex(i as u32);
             match self.filter(pod, ni) {
                 Ok(()) => feasible.push(ni),
-                Err(r) => {
-                    *summary.entry(r.kind().to_string()).or_default() += 1;
-                    reasons.insert(self.state.node(ni).id.clone(), r);
-                }
+                Err(r) => rejected.push((ni, r)),
             }
         }
+        for (_, r) in &rejected {
+            *summary.entry(r.kind().to_string()).or_default() += 1;
+        }
         if feasible.is_empty() {
+            let reasons = rejected
+                .into_iter()
+                .map(|(ni, r)| (self.state.node(ni).id.clone(), r))
+                .collect();
             return Decision::Unschedulable(Unschedulable { reasons, summary });
         }
         let shape = shape_of(pod.request, &self.models);

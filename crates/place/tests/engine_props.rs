@@ -124,6 +124,14 @@ proptest! {
         let mut placed = Vec::new();
         for (k, p) in pods.iter().enumerate() {
             let r = request(*p);
+            // The engine's filter agrees with the state's own first-fit check.
+            for n in 0..engine.state().len() {
+                let ni = rightsizer_model::ids::NodeIndex(n as u32);
+                let st = engine.state();
+                let oracle = r.resources.fits_in(&st.node_free(ni).resources)
+                    && (r.accelerator.is_none() || st.first_fit_devices(&r, ni).is_some());
+                prop_assert_eq!(engine.filter(&PodSpec::new(&r), ni).is_ok(), oracle);
+            }
             let id = PodId::new(format!("p{k}")).unwrap();
             match engine.place(id.clone(), &PodSpec::new(&r)).unwrap() {
                 Decision::Placed(_) => placed.push(id),
