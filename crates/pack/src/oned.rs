@@ -6,6 +6,7 @@ use crate::cns::Cns;
 use crate::core::{Bin, Prob, Sol};
 use crate::result::{Budget, PackResult, Termination, WorkCounters};
 use crate::rng::SplitMix64;
+use crate::search::{insert_min_overflow, Tabu};
 use crate::solver::{eliminate_uniform, finish, Clock, PackOptions};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -179,6 +180,44 @@ pub(crate) fn solve(
         let mut stop = |_: u64| deadline.is_some_and(|t| Instant::now() >= t);
         let seed = opts.seed.wrapping_add(attempt.wrapping_mul(0x9E37_79B9)) | 1;
         attempt += 1;
+        if attempt % 2 == 0 {
+            // fullest-completion greedy (MBS'), then tabu repair down to k bins
+            let mut comp = Completion::new(c, &w, 1, u64::MAX, &mut stop);
+            comp.seed = seed;
+            let bins = comp.run(p.n as u64 + 1).unwrap_or_default();
+            work.exact_nodes += comp.nodes;
+            clock.used += comp.nodes.max(1);
+            let mut sol = to_sol(p, &map(bins));
+            sol.unplaced = unplaced.clone();
+            if sol.bins.len() as u64 <= k {
+                best = sol;
+                continue;
+            }
+            sol.bins.sort_by_key(|b| std::cmp::Reverse(b.load[0]));
+            let extra: Vec<usize> = sol
+                .bins
+                .drain(k as usize..)
+                .flat_map(|b| b.items.into_iter().map(|i| i as usize))
+                .collect();
+            insert_min_overflow(p, &mut sol.bins, &extra);
+            let mut tabu = Tabu::new(p, sol.bins);
+            let cap = (5_000 + 50 * p.n as u64).min(clock.left());
+            let mut stop2 = |_: u64| deadline.is_some_and(|t| Instant::now() >= t);
+            let rep = tabu.run(&mut rng, cap, &mut stop2);
+            work.local_search_iterations += rep.iterations;
+            clock.used += rep.iterations;
+            if rep.feasible {
+                let mut s2 = Sol {
+                    bins: tabu.into_bins(),
+                    unplaced: unplaced.clone(),
+                };
+                s2.prune();
+                if s2.bins.len() < best.bins.len() {
+                    best = s2;
+                }
+            }
+            continue;
+        }
         let mut comp = Completion::new(c, &w, 1, left.min(2_000 + 20 * p.n as u64), &mut stop);
         comp.seed = seed;
         let found = comp.run(k);
