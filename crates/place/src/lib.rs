@@ -1,5 +1,8 @@
 //! rightsizer-place: online placement of one pod at a time.
 //!
+//! - [`engine`]: Filter → Score → Select → device assignment over a
+//!   `ClusterState`, with typed per-node filter reasons, pluggable weighted
+//!   scores in `0..=100`, a deterministic tie-break and explanations.
 //! - [`frag`]: GPU fragmentation with respect to a target workload (FGD).
 //! - [`share`]: the GPU-sharing policies of the FGD paper (Random, DotProd,
 //!   GpuClustering, GpuPacking, BestFit, FGD quantised and exact) over a
