@@ -569,6 +569,7 @@ struct Solver<'a> {
     nodes: u64,
     unresolved: bool,
     unresolved_bound: f64,
+    tried: std::collections::BTreeSet<Vec<u32>>,
     stop: StopReason,
     lower_bound: u64,
     lp_bound: f64,
@@ -623,6 +624,7 @@ impl<'a> Solver<'a> {
             nodes: 0,
             unresolved: false,
             unresolved_bound: f64::INFINITY,
+            tried: std::collections::BTreeSet::new(),
             stop: StopReason::Optimal,
             lower_bound: 0,
             lp_bound: 0.0,
@@ -1025,8 +1027,16 @@ impl<'a> Solver<'a> {
             }
             // Heuristic from this node's LP assignment.
             let mu_asg = self.argmin_assignment(&mu);
-            let improved = self.improve(mu_asg);
-            self.offer(improved);
+            // The local search is the costly part of a node: run it once per
+            // distinct LP-rounded assignment.
+            let key: Vec<u32> = mu_asg
+                .iter()
+                .map(|r| r.iter().position(|&n| n > 0).unwrap_or(0) as u32)
+                .collect();
+            if self.tried.insert(key) {
+                let improved = self.improve(mu_asg);
+                self.offer(improved);
+            }
             if bnd >= self.prune_level() {
                 continue;
             }
