@@ -184,9 +184,11 @@ pub(crate) fn solve(
             // fullest-completion greedy (MBS'), then tabu repair down to k bins
             let mut comp = Completion::new(c, &w, 1, u64::MAX, &mut stop);
             comp.seed = seed;
-            let bins = comp.run(p.n as u64 + 1).unwrap_or_default();
+            let found = comp.run(p.n as u64 + 1);
             work.exact_nodes += comp.nodes;
             clock.used += comp.nodes.max(1);
+            // None when the deadline interrupted the greedy
+            let Some(bins) = found else { continue };
             let mut sol = to_sol(p, &map(bins));
             sol.unplaced = unplaced.clone();
             if sol.bins.len() as u64 <= k {
@@ -267,6 +269,17 @@ pub(crate) fn solve(
                 break;
             }
         }
+    }
+    // Defensive: every placeable item must be packed exactly once.
+    let packed: usize = best.bins.iter().map(|b| b.items.len()).sum();
+    if packed != placeable.len() {
+        debug_assert!(
+            false,
+            "1-D search lost items: {packed} of {}",
+            placeable.len()
+        );
+        best = to_sol(p, &f);
+        best.unplaced = unplaced.clone();
     }
     let proven = best.cost() <= lb;
     let objective = best.cost();

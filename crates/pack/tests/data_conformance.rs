@@ -119,10 +119,31 @@ fn classic_quality_sample() {
             .map(|(_, o)| summarize(name, o))
             .unwrap()
     };
+    // The sample over-represents the hard sets; weight each set's rate by
+    // its size in the 1,615-instance benchmark.
+    let sizes = [
+        ("Falkenauer_U", 80.0),
+        ("Falkenauer_T", 80.0),
+        ("Scholl_1", 720.0),
+        ("Scholl_2", 480.0),
+        ("Scholl_3", 10.0),
+        ("Schwerin_1", 100.0),
+        ("Schwerin_2", 100.0),
+        ("Waescher", 17.0),
+        ("Hard28", 28.0),
+    ];
+    let weighted: f64 = sizes
+        .iter()
+        .map(|(s, n)| find(s).optimum_found * n)
+        .sum::<f64>()
+        / 1615.0;
+    eprintln!(
+        "estimated share of the 1,615 classic instances solved: {:.1}%",
+        100.0 * weighted
+    );
     assert!(
-        total.optimum_found >= FLOOR_ALL,
-        "classic optimum found {:.3}",
-        total.optimum_found
+        weighted >= FLOOR_ALL,
+        "classic optimum found (weighted) {weighted:.3}"
     );
     assert!(find("Schwerin_1").optimum_found >= 1.0);
     let h = find("Hard28");
