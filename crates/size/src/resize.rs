@@ -740,13 +740,19 @@ pub fn plan(
         let node = st.placements()[&p.pod].node;
         short_dim(&p.new_request, &st.node(node).allocatable).is_some()
     };
-    // phases: Vec<(steps, sequential)>
-    let mut phases: Vec<(Vec<ResizeStep>, bool)> = Vec::new();
-    let in_place =
-        |state: &mut ClusterState, p: &Pending| -> Result<Option<ResizeStep>, ResizeError> {
-            let node = state.placements()[&p.pod].node;
-            match state.resize(&p.pod, p.new_request.clone()) {
-                Ok(()) => Ok(Some(ResizeStep {
+    // phases: (steps with their "mixed" flag, sequential)
+    let mut phases: Vec<(Vec<(ResizeStep, bool)>, bool)> = Vec::new();
+    let in_place = |state: &mut ClusterState,
+                    p: &Pending|
+     -> Result<Option<(ResizeStep, bool)>, ResizeError> {
+        let node = state.placements()[&p.pod].node;
+        let o = &state.placements()[&p.pod].request.resources;
+        let n = &p.new_request;
+        let mixed =
+            !((n.cpu <= o.cpu && n.memory <= o.memory) || (n.cpu >= o.cpu && n.memory >= o.memory));
+        match state.resize(&p.pod, p.new_request.clone()) {
+            Ok(()) => Ok(Some((
+                ResizeStep {
                     index: 0,
                     wave: 0,
                     pod: p.pod.clone(),
@@ -763,14 +769,16 @@ pub fn plan(
                     new_request: p.new_request.clone(),
                     patch: resize_patch(&p.new_template, &p.changes),
                     unsafe_reasons: p.unsafe_reasons.clone(),
-                })),
-                Err(AllocError::Insufficient { .. }) => Ok(None),
-                Err(source) => Err(ResizeError::Apply {
-                    pod: p.pod.clone(),
-                    source,
-                }),
-            }
-        };
+                },
+                mixed,
+            ))),
+            Err(AllocError::Insufficient { .. }) => Ok(None),
+            Err(source) => Err(ResizeError::Apply {
+                pod: p.pod.clone(),
+                source,
+            }),
+        }
+    };
     // Phase 1: shrinks.
     let (shrinks, mut grows): (Vec<Pending>, Vec<Pending>) =
         pending.into_iter().partition(|p| is_shrink(p, &state));
@@ -859,7 +867,7 @@ pub fn plan(
         if infeasible_here(&p, &state) {
             if config.allow_migration {
                 if let Some(s) = migrate(&mut state, &p) {
-                    steps3.push(s);
+                    steps3.push((s, false));
                     continue;
                 }
             }
@@ -885,7 +893,7 @@ pub fn plan(
     for p in still {
         if config.allow_migration {
             if let Some(s) = migrate(&mut state, &p) {
-                steps5.push(s);
+                steps5.push((s, false));
                 continue;
             }
         }
@@ -909,34 +917,49 @@ pub fn plan(
     let k = config.max_disruptions_per_workload.max(1) as usize;
     let mut steps = Vec::new();
     let mut wave_base = 0u32;
-    for (mut ph, sequential) in phases {
+    for (ph, sequential) in phases {
         if ph.is_empty() {
             continue;
         }
         if sequential {
-            for mut s in ph {
+            for (mut s, _) in ph {
                 s.wave = wave_base;
                 wave_base += 1;
                 steps.push(s);
             }
             continue;
         }
-        let mut count: BTreeMap<WorkloadId, usize> = BTreeMap::new();
-        for s in &mut ph {
-            let sub = if s.is_disruptive() {
-                let c = count.entry(s.workload.clone()).or_insert(0);
-                let w = *c / k;
-                *c += 1;
-                w
+        // Split the phase into segments at each mixed step (one dimension up,
+        // another down): it may free what later steps use, so it runs alone
+        // and in its planned position. Within a segment every step only
+        // shrinks (or only grows), so any order and any concurrency is safe.
+        let mut segments: Vec<Vec<ResizeStep>> = vec![Vec::new()];
+        for (s, mixed) in ph {
+            if mixed {
+                segments.push(vec![s]);
+                segments.push(Vec::new());
             } else {
-                0
-            };
-            s.wave = wave_base + sub as u32;
+                segments.last_mut().expect("non-empty").push(s);
+            }
         }
-        let max_wave = ph.iter().map(|s| s.wave).max().unwrap_or(wave_base);
-        ph.sort_by(|a, b| a.wave.cmp(&b.wave).then_with(|| a.pod.cmp(&b.pod)));
-        steps.extend(ph);
-        wave_base = max_wave + 1;
+        for mut seg in segments.into_iter().filter(|g| !g.is_empty()) {
+            let mut count: BTreeMap<WorkloadId, usize> = BTreeMap::new();
+            for s in &mut seg {
+                let sub = if s.is_disruptive() {
+                    let c = count.entry(s.workload.clone()).or_insert(0);
+                    let w = *c / k;
+                    *c += 1;
+                    w
+                } else {
+                    0
+                };
+                s.wave = wave_base + sub as u32;
+            }
+            let max_wave = seg.iter().map(|s| s.wave).max().unwrap_or(wave_base);
+            seg.sort_by(|a, b| a.wave.cmp(&b.wave).then_with(|| a.pod.cmp(&b.pod)));
+            steps.extend(seg);
+            wave_base = max_wave + 1;
+        }
     }
     for (i, s) in steps.iter_mut().enumerate() {
         s.index = i;

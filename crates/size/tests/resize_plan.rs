@@ -438,17 +438,35 @@ proptest! {
         // Every pod whose target changes something is stepped or reported.
         let stepped: BTreeSet<&str> = plan.steps.iter().map(|s| s.pod.as_str()).collect();
         let reported: BTreeSet<&str> = plan.unresolved.iter().map(|u| u.pod.as_str()).collect();
+        // Net effect of all targets (later non-zero fields override earlier ones).
+        let mut net: BTreeMap<(PodId, String), (MilliCpu, Bytes)> = BTreeMap::new();
         for t in &targets {
             let pod = t.pod.as_ref().unwrap();
             let c = p.pods[pod].template.containers.iter().find(|c| c.name == t.container).unwrap();
+            let e = net
+                .entry((pod.clone(), t.container.clone()))
+                .or_insert((c.effective_requests().cpu, c.effective_requests().memory));
+            if !t.requests.cpu.is_zero() {
+                e.0 = t.requests.cpu;
+            }
+            if !t.requests.memory.is_zero() {
+                e.1 = t.requests.memory;
+            }
+        }
+        for ((pod, cname), want) in &net {
+            let c = p.pods[pod].template.containers.iter().find(|c| &c.name == cname).unwrap();
             let r = c.effective_requests();
-            let changes = (!t.requests.cpu.is_zero() && t.requests.cpu != r.cpu)
-                || (!t.requests.memory.is_zero() && t.requests.memory != r.memory);
-            if changes {
+            if *want != (r.cpu, r.memory) {
                 prop_assert!(
                     stepped.contains(pod.as_str()) || reported.contains(pod.as_str()),
                     "pod {} neither stepped nor reported", pod
                 );
+            }
+            // A stepped pod reaches exactly the requested size.
+            if let Some(s) = plan.steps.iter().find(|s| &s.pod == pod) {
+                if let Some(ch) = s.containers.iter().find(|ch| &ch.name == cname) {
+                    prop_assert_eq!(ch.new_requests, *want);
+                }
             }
         }
     }
