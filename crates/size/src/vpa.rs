@@ -701,4 +701,40 @@ mod tests {
         };
         assert!(Vpa::new(c).is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn outputs_are_bucket_edges_plus_margin(
+            cpu in proptest::collection::vec(0.0f64..64.0, 1..300),
+            mem in proptest::collection::vec(0.0f64..6e10, 1..300),
+            step_min in 1i64..120,
+        ) {
+            let v = vpa();
+            let mut agg = v.new_aggregate();
+            let mut c = ContainerState::default();
+            for (i, x) in cpu.iter().enumerate() {
+                v.add_cpu_sample(&mut agg, &mut c, T0 + i as i64 * step_min * MIN, *x);
+            }
+            for (i, x) in mem.iter().enumerate() {
+                v.add_memory_sample(&mut agg, &mut c, T0 + i as i64 * step_min * MIN, *x);
+            }
+            let e = v.estimate(&agg, 1);
+            proptest::prop_assert!(e.lower_cpu <= e.target_cpu && e.target_cpu <= e.upper_cpu);
+            proptest::prop_assert!(e.lower_memory <= e.target_memory && e.target_memory <= e.upper_memory);
+            // The target is (a bucket edge, truncated) + 15 %, or the minimum.
+            let l = v.cpu_layout();
+            let on_edge = (0..l.num_buckets()).any(|k| {
+                let a = resource_amount_from_float(l.bucket_start(k) * 1000.0);
+                (a + scale_resource(a, 0.15)) as u64 == e.target_cpu.get()
+            });
+            proptest::prop_assert!(on_edge || e.target_cpu.get() == 25, "{:?}", e);
+            let l = v.memory_layout();
+            let on_edge = (0..l.num_buckets()).any(|k| {
+                let a = resource_amount_from_float(l.bucket_start(k));
+                (a + scale_resource(a, 0.15)) as u64 == e.target_memory.get()
+            });
+            proptest::prop_assert!(on_edge || e.target_memory.get() == 262_144_000, "{:?}", e);
+        }
+    }
 }
