@@ -43,7 +43,8 @@ pub enum Fit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypeRule {
-    /// Lowest cost per unit of (weighted) capacity.
+    /// Lowest cost per average item held (capacity over the mean item
+    /// size in the bottleneck dimension).
     Efficient,
     /// Lowest cost among the types the item fits.
     Cheapest,
@@ -245,7 +246,7 @@ pub(crate) fn choose_type(
     p: &Prob,
     i: usize,
     rule: TypeRule,
-    w: &[f64],
+    avg: &[f64],
     remaining: &[u64],
 ) -> Option<usize> {
     let mut best: Option<(f64, u64, usize)> = None;
@@ -256,13 +257,16 @@ pub(crate) fn choose_type(
         let ty = &p.types[t];
         let key = match rule {
             TypeRule::Efficient => {
-                let capw: f64 = ty
+                // cost per average item the type holds (bottleneck dimension)
+                let fit = ty
                     .cap
                     .iter()
-                    .enumerate()
-                    .map(|(k, &c)| w[k] * c as f64 / p.scale[k])
-                    .sum();
-                ty.cost as f64 / capw.max(1e-12)
+                    .zip(avg)
+                    .filter(|(_, &a)| a > 0.0)
+                    .map(|(&c, &a)| c as f64 / a)
+                    .fold(f64::INFINITY, f64::min);
+                let fit = if fit.is_finite() { fit } else { 1.0 };
+                ty.cost as f64 / fit.max(1e-12)
             }
             TypeRule::Cheapest => ty.cost as f64,
         };
@@ -283,8 +287,12 @@ pub(crate) fn choose_type(
     best.map(|b| b.2)
 }
 
-/// Candidate bins a multi-dimensional first-fit query checks at most.
-const MAX_LEAVES: usize = 512;
+/// With more than `4 × WINDOW` bins, multi-dimensional first fit only
+/// scans the `WINDOW` most recently opened bins.
+const WINDOW: usize = 1024;
+
+/// Tree nodes a multi-dimensional first-fit query visits at most.
+const MAX_VISITS: usize = 2048;
 
 /// Segment tree over bins keeping the per-dimension maximum residual, for
 /// first-fit in O(d log B) on typical inputs.
@@ -353,9 +361,9 @@ impl FitTree {
 
     /// Leftmost bin `< nbins` accepted by `ok` whose residual covers `s`.
     /// In several dimensions the per-dimension maxima can promise room no
-    /// single bin has; the search then gives up after checking
-    /// [`MAX_LEAVES`] candidate bins (never in one dimension, where the
-    /// maxima are exact).
+    /// single bin has; the search then gives up after visiting
+    /// [`MAX_VISITS`] tree nodes and a new bin is opened. In one dimension
+    /// the maxima are exact and a query visits O(log B) nodes.
     fn first(&self, s: &[u64], nbins: usize, ok: &dyn Fn(usize) -> bool) -> Option<usize> {
         let mut leaves = 0usize;
         self.search(1, 0, self.size, s, nbins, ok, &mut leaves)
@@ -372,11 +380,14 @@ impl FitTree {
         ok: &dyn Fn(usize) -> bool,
         leaves: &mut usize,
     ) -> Option<usize> {
-        if lo >= nbins || *leaves >= MAX_LEAVES || !self.may_fit(node, s) {
+        if lo >= nbins || *leaves >= MAX_VISITS {
+            return None;
+        }
+        *leaves += 1;
+        if !self.may_fit(node, s) {
             return None;
         }
         if hi - lo == 1 {
-            *leaves += 1;
             return if ok(lo) { Some(lo) } else { None };
         }
         let mid = (lo + hi) / 2;
@@ -391,6 +402,13 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
     let mut sol = Sol::with_open_bins(p);
     let mut remaining: Vec<u64> = p.types.iter().map(|t| t.max).collect();
     let all: Vec<usize> = (0..p.n).collect();
+    // mean item size per dimension (for the type choice)
+    let mut avg = vec![0.0f64; p.d];
+    for i in 0..p.n {
+        for (k, &x) in p.s(i).iter().enumerate() {
+            avg[k] += x as f64 / p.n.max(1) as f64;
+        }
+    }
     match h {
         Heuristic::ItemCentric {
             fit,
@@ -405,7 +423,7 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
             let mut order = sorted_items(p, &all, norm, &w0);
             let mut tree = FitTree::new(p.d);
             let mut resid: Vec<u64> = Vec::new();
-            if p.d >= 4 {
+            if p.d >= 2 {
                 for bin in &sol.bins {
                     resid.extend(bin.cap.iter().zip(&bin.load).map(|(c, l)| c - l));
                 }
@@ -425,12 +443,17 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 pos += 1;
                 let s = p.s(i);
                 let target = match fit {
-                    Fit::First if p.d >= 4 => {
-                        // many dimensions: per-dimension maxima prune badly,
-                        // a flat scan of the residuals is faster
+                    Fit::First if p.d >= 2 => {
+                        // several dimensions: per-dimension maxima prune
+                        // badly, a flat scan of the residuals is faster
                         let d = p.d;
+                        let nb = resid.len() / d;
+                        // very many bins: first fit among the most recent
+                        // WINDOW bins only (older ones are nearly full)
+                        let from = if nb > 4 * WINDOW { nb - WINDOW } else { 0 };
                         let mut found = None;
-                        for (b, r) in resid.chunks_exact(d).enumerate() {
+                        for (off, r) in resid[from * d..].chunks_exact(d).enumerate() {
+                            let b = from + off;
                             if r.iter().zip(s).all(|(a, b)| a >= b) && p.allowed(i, sol.bins[b].ty)
                             {
                                 found = Some(b);
@@ -464,7 +487,7 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 };
                 let b = match target {
                     Some(b) => b,
-                    None => match choose_type(p, i, types, &w0, &remaining) {
+                    None => match choose_type(p, i, types, &avg, &remaining) {
                         Some(t) => {
                             remaining[t] -= 1;
                             sol.bins.push(Bin::new_of_type(p, t));
@@ -478,7 +501,7 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 };
                 sol.bins[b].add(i, s);
                 if fit == Fit::First {
-                    if p.d >= 4 {
+                    if p.d >= 2 {
                         let bin = &sol.bins[b];
                         if resid.len() < (b + 1) * p.d {
                             resid.resize((b + 1) * p.d, 0);
@@ -509,7 +532,7 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                     // open a new bin for the largest remaining item
                     let mut opened = false;
                     while let Some(&i) = left.first() {
-                        match choose_type(p, i, types, &w0, &remaining) {
+                        match choose_type(p, i, types, &avg, &remaining) {
                             Some(t) => {
                                 remaining[t] -= 1;
                                 sol.bins.push(Bin::new_of_type(p, t));
