@@ -142,12 +142,18 @@ impl Heuristic {
         } else {
             &[TypeRule::Efficient]
         };
-        let norms: &[SizeNorm] = if d > 1 {
+        let norms: &[SizeNorm] = if n > 20_000 {
+            // very large inputs: one strong rule per type choice keeps the
+            // portfolio under a second for 100k items
+            &[SizeNorm::L2]
+        } else if d > 1 {
             &[SizeNorm::L2, SizeNorm::L1, SizeNorm::LInf]
         } else {
             &[SizeNorm::L1]
         };
-        let weights: &[Weights] = if d > 1 {
+        let weights: &[Weights] = if n > 20_000 {
+            &[Weights::AverageLoad]
+        } else if d > 1 {
             if n <= 5000 {
                 &[Weights::AverageLoad, Weights::Uniform, Weights::Dynamic]
             } else {
