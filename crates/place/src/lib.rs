@@ -10,6 +10,7 @@
 //! - [`kube`]: kube-scheduler's resource scoring strategies
 //!   (LeastAllocated, MostAllocated, RequestedToCapacityRatio,
 //!   BalancedAllocation) with the upstream integer arithmetic.
+//! - [`plugins`]: small general-purpose score plugins ([`plugins::AcceleratorAffinity`]).
 //! - [`rng`]: the seeded generator every random choice uses.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -17,5 +18,6 @@
 pub mod engine;
 pub mod frag;
 pub mod kube;
+pub mod plugins;
 pub mod rng;
 pub mod share;

@@ -10,6 +10,10 @@ use rightsizer::catalog::Catalog;
 use rightsizer::model::cluster::{ClusterState, DeviceAssignment};
 use rightsizer::model::prelude::*;
 use rightsizer::model::spec::{from_yaml, validate_workload};
+use rightsizer::place::engine::{Decision, Engine, EngineConfig, KubePlugin, PodSpec};
+use rightsizer::place::kube::{FitScorer, Strategy};
+use rightsizer::place::plugins::AcceleratorAffinity;
+use rightsizer::place::share::SharePolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,7 +57,8 @@ struct PodOutcome {
     pod: String,
     node: Option<String>,
     devices: Option<DeviceAssignment>,
-    /// Why it was not placed: the reason per node kind (first node of each reason).
+    /// Why it went there (the winner's scores), or why it was not placed
+    /// (nodes per filter reason).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     reasons: Vec<String>,
 }
@@ -87,12 +92,13 @@ pub fn run(args: &Args) -> CliResult {
     };
     let scenario: Scenario = from_yaml(&text)?;
     let catalog = Catalog::builtin();
-    let (mut state, prices) = build_cluster(&scenario, &catalog)?;
+    let (state, prices) = build_cluster(&scenario, &catalog)?;
     for (i, w) in scenario.workloads.iter().enumerate() {
         validate_workload(w, catalog.accelerator_map(), &format!("workloads[{i}]"))?;
     }
-    let workloads = place_all(&mut state, &scenario.workloads);
-    let report = report(&state, workloads, &prices);
+    let mut engine = Engine::new(state, engine_config())?;
+    let workloads = place_all(&mut engine, &scenario.workloads);
+    let report = report(engine.state(), workloads, &prices);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -126,14 +132,13 @@ fn build_cluster(
     Ok((state, prices))
 }
 
-/// Places every workload, highest priority first (ties: larger CPU request,
-/// then name), with a bin-packing policy: among the nodes that fit, the one
-/// with the highest mean allocated fraction of cpu, memory and devices after
-/// placement (ties: lowest node index). Gangs are all-or-nothing.
-fn place_all(
-    state: &mut ClusterState,
-    workloads: &[Workload],
-) -> BTreeMap<String, Vec<PodOutcome>> {
+/// Places every workload with the placement engine, highest priority first
+/// (ties: larger CPU request, then name). The engine packs: GpuPacking
+/// (prefer partly used GPUs, then partly used nodes), kube-scheduler's
+/// MostAllocated on cpu and memory, and AcceleratorAffinity (weight 2: CPU
+/// pods on CPU nodes). Gangs are all-or-nothing: if fewer than
+/// `min_members` fit, the members placed so far are released.
+fn place_all(engine: &mut Engine, workloads: &[Workload]) -> BTreeMap<String, Vec<PodOutcome>> {
     let mut order: Vec<&Workload> = workloads.iter().collect();
     order.sort_by(|a, b| {
         b.priority
@@ -144,35 +149,58 @@ fn place_all(
     let mut out = BTreeMap::new();
     for w in order {
         let req = w.pod_request();
+        let spec = PodSpec::of_workload(w, &req);
         let mut outcomes = Vec::new();
         let mut placed_now = Vec::new();
         for r in 0..w.replicas {
             let pod = PodId::new(format!("{}-{r}", w.id)).expect("valid name");
-            match choose(state, w, &req) {
-                Ok((node, devices)) => {
-                    state
-                        .allocate(pod.clone(), &req, node, &devices)
-                        .expect("chosen placement fits");
+            match engine
+                .place(pod.clone(), &spec)
+                .expect("the engine's own choice fits")
+            {
+                Decision::Placed(p) => {
                     placed_now.push(pod.clone());
+                    let why = p
+                        .explanation
+                        .top
+                        .first()
+                        .map(|c| {
+                            let parts: Vec<String> = c
+                                .scores
+                                .iter()
+                                .map(|s| format!("{} {}", s.plugin, s.score))
+                                .collect();
+                            format!(
+                                "best of {} feasible node(s): {}",
+                                p.explanation.feasible,
+                                parts.join(", ")
+                            )
+                        })
+                        .into_iter()
+                        .collect();
                     outcomes.push(PodOutcome {
                         pod: pod.to_string(),
-                        node: Some(state.node(node).id.to_string()),
-                        devices: Some(devices),
-                        reasons: vec![],
+                        node: Some(p.node_id.to_string()),
+                        devices: Some(p.devices),
+                        reasons: why,
                     });
                 }
-                Err(reasons) => outcomes.push(PodOutcome {
+                Decision::Unschedulable(u) => outcomes.push(PodOutcome {
                     pod: pod.to_string(),
                     node: None,
                     devices: None,
-                    reasons,
+                    reasons: u
+                        .summary
+                        .iter()
+                        .map(|(r, n)| format!("{n} node(s): {r}"))
+                        .collect(),
                 }),
             }
         }
         if let Some(g) = &w.gang {
             if (placed_now.len() as u32) < g.min_members {
                 for p in &placed_now {
-                    state.release(p).expect("placed above");
+                    engine.release(p).expect("placed above");
                 }
                 let msg = format!(
                     "gang {}: only {} of the {} required members fit; none placed",
@@ -192,60 +220,12 @@ fn place_all(
     out
 }
 
-type Choice = (NodeIndex, DeviceAssignment);
-
-fn choose(state: &ClusterState, w: &Workload, req: &PodRequest) -> Result<Choice, Vec<String>> {
-    let mut best: Option<(f64, Choice)> = None;
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    for i in 0..state.len() {
-        let idx = NodeIndex(i as u32);
-        let node = state.node(idx);
-        if !w.admits_node(node) {
-            *reasons.entry("taint or node selector".into()).or_default() += 1;
-            continue;
-        }
-        if let Some(d) = req.resources.first_short(&state.node_free(idx).resources) {
-            *reasons.entry(format!("insufficient {d}")).or_default() += 1;
-            continue;
-        }
-        let Some(devices) = state.first_fit_devices(req, idx) else {
-            let any_model = node.devices.iter().any(|d| req.accepts_model(&d.model));
-            let why = if any_model {
-                "no free device fits"
-            } else {
-                "no allowed accelerator model"
-            };
-            *reasons.entry(why.into()).or_default() += 1;
-            continue;
-        };
-        let score = packing_score(state, idx, req);
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, (idx, devices)));
-        }
-    }
-    best.map(|(_, c)| c).ok_or_else(|| {
-        reasons
-            .into_iter()
-            .map(|(r, n)| format!("{n} node(s): {r}"))
-            .collect()
-    })
-}
-
-fn packing_score(state: &ClusterState, idx: NodeIndex, req: &PodRequest) -> f64 {
-    let cap = &state.node(idx).allocatable;
-    let free = state.node_free(idx);
-    let cpu = 1.0 - (free.resources.cpu.saturating_sub(req.resources.cpu)).ratio_of(cap.cpu);
-    let mem =
-        1.0 - (free.resources.memory.saturating_sub(req.resources.memory)).ratio_of(cap.memory);
-    let n_dev = free.devices.len() as u32;
-    if n_dev == 0 {
-        return (cpu + mem) / 2.0;
-    }
-    let dev_free = free.gpu_milli().saturating_sub(req.accelerator.gpu_milli());
-    let dev = 1.0 - dev_free.ratio_of(GpuMilli::whole(n_dev));
-    // A pod without accelerator demand prefers nodes without accelerators.
-    let penalty = if req.accelerator.is_none() { 1.0 } else { 0.0 };
-    (cpu + mem + dev) / 3.0 - penalty
+fn engine_config() -> EngineConfig {
+    let most_allocated = KubePlugin::fit(Strategy::MostAllocated, FitScorer::default_resources())
+        .expect("the default resources are valid");
+    EngineConfig::share(SharePolicy::GpuPacking)
+        .with_plugin(Box::new(most_allocated), 1)
+        .with_plugin(Box::new(AcceleratorAffinity), 2)
 }
 
 fn report(
@@ -334,6 +314,13 @@ fn print_report(r: &Report) {
         }
         for (n, c) in by_node {
             println!("    {c} on {n}");
+        }
+        if let Some(why) = pods
+            .iter()
+            .find(|p| p.node.is_some())
+            .and_then(|p| p.reasons.first())
+        {
+            println!("    first pod: {why}");
         }
         if let Some(p) = pods.iter().find(|p| p.node.is_none()) {
             println!("    not placed ({}), e.g. {}:", pods.len() - placed, p.pod);
