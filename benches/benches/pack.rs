@@ -93,12 +93,7 @@ fn bench_100k(c: &mut Criterion) {
                 .items
                 .iter()
                 .enumerate()
-                .map(|(i, it)| {
-                    (
-                        it.size.iter().map(|&x| (x as f64).powi(2)).sum::<f64>(),
-                        i,
-                    )
-                })
+                .map(|(i, it)| (it.size.iter().map(|&x| (x as f64).powi(2)).sum::<f64>(), i))
                 .collect();
             v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             black_box(v.len())
