@@ -36,7 +36,26 @@ enum Command {
     Plan(cmd::plan::Args),
 }
 
+/// `rightsizer … | head` closes stdout early; `println!` then panics with
+/// "Broken pipe". Treat that as the normal end of output, as Unix tools do.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Catalog(a) => cmd::catalog::run(a),
