@@ -796,23 +796,7 @@ impl<'a> Solver<'a> {
 
     /// Lagrangian function value and minimising assignment's load vector.
     fn lagrangian(&self, mu: &[f64], lo: &[u64], hi: &[u64]) -> (f64, Vec<f64>) {
-        let mut val = 0.0;
-        let mut load = vec![0.0; self.m];
-        for row in &self.bl {
-            let mut bj = usize::MAX;
-            let mut bv = f64::INFINITY;
-            for j in 0..self.m {
-                if row[j].is_finite() {
-                    let v = mu[j] * row[j];
-                    if bj == usize::MAX || v < bv {
-                        bv = v;
-                        bj = j;
-                    }
-                }
-            }
-            val += bv;
-            load[bj] += row[bj];
-        }
+        let (mut val, load) = self.lagrangian_plain(mu);
         for j in 0..self.m {
             let c = self.wf[j];
             val += if mu[j] <= c {
