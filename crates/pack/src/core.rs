@@ -28,6 +28,24 @@ pub(crate) struct Prob {
 }
 
 impl Prob {
+    /// Item `i`'s size summed over dimensions, each normalised by `scale`.
+    pub fn normalized_size(&self, i: usize) -> f64 {
+        self.s(i)
+            .iter()
+            .zip(&self.scale)
+            .map(|(&x, s)| x as f64 / s)
+            .sum()
+    }
+
+    /// Sorts item indices by normalised size, largest first (ties: lower index).
+    pub fn sort_largest_first(&self, items: &mut [usize]) {
+        items.sort_by(|&a, &b| {
+            self.normalized_size(b)
+                .total_cmp(&self.normalized_size(a))
+                .then(a.cmp(&b))
+        });
+    }
+
     pub fn new(inst: &Instance) -> Self {
         let d = inst.dims();
         let n = inst.items.len();

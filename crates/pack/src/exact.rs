@@ -43,21 +43,7 @@ pub(crate) fn solve(
 ) -> ExactOutcome {
     let d = p.d;
     let mut order = items.to_vec();
-    order.sort_by(|&a, &b| {
-        let sa: f64 = p
-            .s(a)
-            .iter()
-            .zip(&p.scale)
-            .map(|(&x, s)| x as f64 / s)
-            .sum();
-        let sb: f64 = p
-            .s(b)
-            .iter()
-            .zip(&p.scale)
-            .map(|(&x, s)| x as f64 / s)
-            .sum();
-        sb.total_cmp(&sa).then(a.cmp(&b))
-    });
+    p.sort_largest_first(&mut order);
     let mut rate = vec![0.0; p.n * d];
     for &i in &order {
         for k in 0..d {

@@ -330,21 +330,7 @@ fn consider(
 /// allowed in none of the bins.
 pub(crate) fn insert_min_overflow(p: &Prob, bins: &mut [Bin], items: &[usize]) -> bool {
     let mut order = items.to_vec();
-    order.sort_by(|&a, &b| {
-        let sa: f64 = p
-            .s(a)
-            .iter()
-            .zip(&p.scale)
-            .map(|(&x, s)| x as f64 / s)
-            .sum();
-        let sb: f64 = p
-            .s(b)
-            .iter()
-            .zip(&p.scale)
-            .map(|(&x, s)| x as f64 / s)
-            .sum();
-        sb.total_cmp(&sa).then(a.cmp(&b))
-    });
+    p.sort_largest_first(&mut order);
     for i in order {
         let s = p.s(i);
         let mut best: Option<(f64, f64, usize)> = None;
