@@ -10,6 +10,7 @@
 //! - [`resources`]: resource vectors.
 //! - [`accelerator`], [`node`], [`workload`]: the objects.
 //! - [`cluster`]: [`cluster::ClusterState`], allocate/release without overcommit.
+//! - [`rng`]: the seeded generator every randomised algorithm uses.
 //! - [`spec`]: JSON/YAML documents with validation that names the offending field.
 //!
 //! This crate does no I/O beyond (de)serializing values it is handed, and uses
@@ -24,6 +25,7 @@ pub mod node;
 pub mod prelude;
 pub mod quantity;
 pub mod resources;
+pub mod rng;
 pub mod spec;
 pub mod units;
 pub mod workload;

@@ -47,7 +47,8 @@ pub mod io;
 pub mod oned;
 pub mod resources;
 pub mod result;
-pub mod rng;
+/// The seeded generator (re-exported from the model so every crate shares one).
+pub use rightsizer_model::rng;
 mod search;
 mod solver;
 

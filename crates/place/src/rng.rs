@@ -14,30 +14,19 @@
 //! assert_eq!(v.len(), 4);
 //! ```
 
+use rightsizer_model::rng::SplitMix64;
+
 /// xoshiro256** with SplitMix64 seeding.
 #[derive(Clone, Debug)]
 pub struct SeededRng {
     s: [u64; 4],
 }
 
-fn splitmix64(x: &mut u64) -> u64 {
-    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *x;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl SeededRng {
     /// A generator whose whole stream is determined by `seed`.
     pub fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let s = [
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-        ];
+        let mut x = SplitMix64::new(seed);
+        let s = [x.next_u64(), x.next_u64(), x.next_u64(), x.next_u64()];
         Self { s }
     }
 

@@ -17,28 +17,7 @@
 use crate::fleet::{AcceleratorOption, DemandBucket, FleetProblem};
 use rightsizer_model::units::{PricePerHour, Watts};
 
-/// SplitMix64: a tiny seeded generator (deterministic across platforms).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+pub use rightsizer_model::rng::SplitMix64;
 
 /// The four GPU options of the Mélange evaluation, with catalog prices and
 /// TDPs as busy power (idle power unknown: zero).
@@ -76,7 +55,7 @@ pub fn melange_sized(
     let mut shares = Vec::with_capacity(rows * cols);
     for _ in 0..rows * cols {
         // Skewed shares: many small buckets, a few heavy ones.
-        let u = rng.next_f64();
+        let u = rng.unit();
         shares.push(u * u * u + 1e-3);
     }
     let total: f64 = shares.iter().sum();
