@@ -38,6 +38,7 @@
 pub mod bench;
 pub mod bounds;
 mod cns;
+mod colgen;
 mod core;
 mod exact;
 pub mod generate;
@@ -51,6 +52,7 @@ pub mod result;
 pub use rightsizer_model::rng;
 mod search;
 mod solver;
+mod vsearch;
 
 pub use greedy::{Fit, Heuristic, SizeNorm, TypeRule, Weights};
 pub use instance::{BinType, Cost, Instance, Item, OpenBin, PackError};

@@ -4,6 +4,8 @@
 //! * [`fleet`]: the fleet planner (Mélange's ILP, generalised), exact branch
 //!   and bound with a proven lower bound and gap.
 //! * [`melange`]: reader for Mélange's solver-input JSON.
+//! * [`nodemix`]: turns accelerator counts and co-located pods into instance-type counts.
+//! * [`profiles`]: readers for measured performance-profile tables (JSON/CSV).
 //! * [`gavel`]: Gavel's training allocation policies over a throughput matrix.
 //! * [`select`]: accelerator selection for one workload (first-order estimates
 //!   or measured profiles), Pareto set and SVG plot.
@@ -19,6 +21,8 @@ pub mod fleet;
 pub mod gavel;
 pub mod lp;
 pub mod melange;
+pub mod nodemix;
+pub mod profiles;
 pub mod select;
 pub mod skypilot;
 pub mod spec;

@@ -1,0 +1,1 @@
+//! Column-generation (Gilmore–Gomory) LP bound for one-dimensional packing.

@@ -1,0 +1,1 @@
+//! Vector and heterogeneous bin-elimination search.

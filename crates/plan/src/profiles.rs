@@ -1,0 +1,1 @@
+//! Measured performance-profile tables (JSON and CSV).
