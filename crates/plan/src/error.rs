@@ -90,6 +90,54 @@ pub enum PlanError {
         /// What went wrong.
         message: String,
     },
+    /// An instance type id is neither in the catalog nor defined inline.
+    #[error("unknown instance type `{id}` at {field}")]
+    UnknownInstanceType {
+        /// The unknown id.
+        id: String,
+        /// Where it was referenced (field path).
+        field: String,
+    },
+    /// A size (CPU, memory, device count) is negative, malformed or out of range.
+    #[error("{field}: invalid size `{value}`: {message}")]
+    InvalidSize {
+        /// Field path, e.g. `nodes.replicas.L4.cpu`.
+        field: String,
+        /// The offending value as written.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A name appears twice where names must be unique.
+    #[error("{field}: `{name}` is listed twice")]
+    DuplicateEntry {
+        /// Field path of the list.
+        field: String,
+        /// The repeated name.
+        name: String,
+    },
+    /// A required field is missing.
+    #[error("{field} is required")]
+    MissingField {
+        /// Field path.
+        field: String,
+    },
+    /// No instance type can be opened at all: the candidate list is empty
+    /// or every candidate has a count limit of 0.
+    #[error("{field}: no instance type can be opened ({message})")]
+    NoInstanceAvailable {
+        /// Field path of the candidate list.
+        field: String,
+        /// Why (empty list, every limit 0).
+        message: String,
+    },
+    /// The batch packer rejected the instance built from valid input (a bug).
+    #[error("the node-mix packing instance was rejected")]
+    Packer {
+        /// The packer's error.
+        #[source]
+        source: rightsizer_pack::PackError,
+    },
     /// A file could not be read.
     #[error("cannot read {file}")]
     Io {
