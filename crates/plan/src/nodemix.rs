@@ -207,7 +207,11 @@ impl ReplicaShape {
         if let Some(a) = &self.accelerator {
             s += &format!("{} × {a} + ", self.devices);
         }
-        s += &format!("{} CPU + {:.1} GiB", self.cpu, self.memory.as_gib());
+        s += &format!(
+            "{} CPU + {} GiB",
+            self.cpu.as_cores(),
+            (self.memory.as_gib() * 1000.0).round() / 1000.0
+        );
         s
     }
 }
@@ -1225,5 +1229,453 @@ impl NodeMixProblem {
             ));
         }
         UnplacedReason::LimitsReached { types: at_limit }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rightsizer_model::ids::NodeTypeId;
+    use rightsizer_model::node::{DeviceCount, Provider};
+
+    fn node(
+        id: &str,
+        cores: u64,
+        gib: u64,
+        dev: Option<(&str, u16)>,
+        price: u64,
+        spot: Option<u64>,
+    ) -> NodeType {
+        NodeType {
+            id: NodeTypeId::new(id).unwrap(),
+            provider: Provider::Other,
+            region: "test".into(),
+            cpu: MilliCpu::from_cores(cores),
+            memory: Bytes::from_gib(gib),
+            devices: dev
+                .map(|(m, n)| {
+                    vec![DeviceCount {
+                        model: AcceleratorModelId::new(m).unwrap(),
+                        count: n,
+                    }]
+                })
+                .unwrap_or_default(),
+            price: PricePerHour::from_micros(price),
+            spot_price: spot.map(PricePerHour::from_micros),
+            idle_power: Watts::ZERO,
+            max_power: Watts::ZERO,
+            source: String::new(),
+        }
+    }
+
+    fn gpu(
+        name: &str,
+        count: u32,
+        model: &str,
+        devices: u16,
+        cores: u64,
+        gib: u64,
+    ) -> ReplicaGroup {
+        ReplicaGroup::new(
+            name,
+            count,
+            ReplicaShape::accelerated(
+                AcceleratorModelId::new(model).unwrap(),
+                devices,
+                MilliCpu::from_cores(cores),
+                Bytes::from_gib(gib),
+            ),
+        )
+    }
+
+    fn cpu(name: &str, count: u32, cores: u64, gib: u64) -> ReplicaGroup {
+        ReplicaGroup::new(
+            name,
+            count,
+            ReplicaShape::cpu_only(MilliCpu::from_cores(cores), Bytes::from_gib(gib)),
+        )
+    }
+
+    fn cfg(spot: SpotPolicy) -> NodeMixConfig {
+        NodeMixConfig::builder().spot(spot).build().unwrap()
+    }
+
+    fn l4_types() -> Vec<InstanceCandidate> {
+        vec![
+            InstanceCandidate::new(node("l4-small", 4, 16, Some(("L4", 1)), 800, Some(350))),
+            InstanceCandidate::new(node("l4-quad", 48, 192, Some(("L4", 4)), 4000, None)),
+            InstanceCandidate::new(node("cpu-2", 2, 8, None, 100, Some(40))),
+        ]
+    }
+
+    #[test]
+    fn spot_policy_never_allowed_and_fraction() {
+        let groups = vec![gpu("chat", 4, "L4", 1, 3, 12)];
+        let p = NodeMixProblem::new(l4_types(), groups).unwrap();
+        let never = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert_eq!(never.spot_nodes, 0);
+        assert_eq!(never.cost_per_hour.micros(), 3200);
+        assert_eq!(never.groups["chat"].on_demand, 4);
+        let all = p.solve(&cfg(SpotPolicy::Allowed)).unwrap();
+        assert_eq!(all.spot_nodes, 4);
+        assert_eq!(all.cost_per_hour.micros(), 4 * 350);
+        assert!(all.lines.iter().all(|l| l.pricing == PricingClass::Spot));
+        let half = p.solve(&cfg(SpotPolicy::MaxFraction(0.5))).unwrap();
+        assert_eq!(half.groups["chat"].spot, 2);
+        assert_eq!(half.groups["chat"].spot_allowed, 2);
+        assert_eq!(half.cost_per_hour.micros(), 2 * 350 + 2 * 800);
+        // A group override beats the global default: latency-critical stays on demand.
+        let groups = vec![
+            gpu("chat", 2, "L4", 1, 3, 12).clone(),
+            ReplicaGroup {
+                shape: gpu("x", 1, "L4", 1, 3, 12)
+                    .shape
+                    .with_spot(SpotPolicy::Never),
+                ..gpu("critical", 2, "L4", 1, 3, 12)
+            },
+        ];
+        let p = NodeMixProblem::new(l4_types(), groups).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Allowed)).unwrap();
+        assert_eq!(m.groups["critical"].spot, 0);
+        assert_eq!(m.groups["chat"].spot, 2);
+        assert!(m.proven_optimal);
+    }
+
+    #[test]
+    fn device_models_and_multi_gpu_replicas() {
+        // 2 × L4 per replica: only the quad node has two on one node.
+        let p = NodeMixProblem::new(l4_types(), vec![gpu("big", 3, "L4", 2, 8, 32)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert_eq!(m.lines.len(), 1);
+        assert_eq!(m.lines[0].instance_type, "l4-quad");
+        // 3 replicas × 2 devices = 6 devices: two quad nodes (4 + 2).
+        assert_eq!(m.lines[0].count, 2);
+        assert_eq!(m.lines[0].device_utilisation, Some(6.0 / 8.0));
+        // No H200 anywhere: a reason naming the need.
+        let p = NodeMixProblem::new(l4_types(), vec![gpu("h", 2, "H200", 2, 8, 32)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert!(m.lines.is_empty());
+        assert_eq!(m.unplaced.len(), 1);
+        assert_eq!(m.unplaced[0].replicas, 2);
+        assert_eq!(
+            m.unplaced[0].reason.to_string(),
+            "no instance type offers 2 × H200"
+        );
+        // Five L4s on one node: too many devices, also no type.
+        let p = NodeMixProblem::new(l4_types(), vec![gpu("h", 1, "L4", 5, 8, 32)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert!(matches!(
+            m.unplaced[0].reason,
+            UnplacedReason::NoInstanceType { devices: 5, .. }
+        ));
+        // Too much memory next to the device.
+        let p = NodeMixProblem::new(l4_types(), vec![gpu("h", 1, "L4", 1, 8, 500)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert!(
+            matches!(m.unplaced[0].reason, UnplacedReason::TooLarge { .. }),
+            "{:?}",
+            m.unplaced
+        );
+    }
+
+    #[test]
+    fn joint_limits_and_limit_reasons() {
+        let types = vec![
+            InstanceCandidate::new(node("l4-small", 4, 16, Some(("L4", 1)), 800, Some(350)))
+                .with_max_count(3),
+            InstanceCandidate::new(node("l4-quad", 48, 192, Some(("L4", 4)), 4000, None)),
+        ];
+        let p = NodeMixProblem::new(types.clone(), vec![gpu("chat", 5, "L4", 1, 3, 12)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Allowed)).unwrap();
+        let small: u32 = m
+            .lines
+            .iter()
+            .filter(|l| l.instance_type == "l4-small")
+            .map(|l| l.count)
+            .sum();
+        assert!(small <= 3, "{:?}", m.lines);
+        assert!(m.unplaced.is_empty());
+        // One quad (4 replicas) plus one spot small: 4000 + 350.
+        assert_eq!(m.cost_per_hour.micros(), 4000 + 350);
+        // Without the quad, two replicas cannot be placed: limits reached.
+        let p =
+            NodeMixProblem::new(types[..1].to_vec(), vec![gpu("chat", 5, "L4", 1, 3, 12)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Allowed)).unwrap();
+        assert_eq!(m.placed(), 3);
+        assert_eq!(m.groups["chat"].unplaced, 2);
+        assert!(
+            matches!(m.unplaced[0].reason, UnplacedReason::LimitsReached { .. }),
+            "{:?}",
+            m.unplaced
+        );
+        assert!(m.unplaced[0].reason.to_string().contains("l4-small"));
+        // Spot capacity 0 and on-demand only replicas: not within the limits.
+        let types = vec![
+            InstanceCandidate::new(node("l4-small", 4, 16, Some(("L4", 1)), 800, Some(350)))
+                .with_max_count(0),
+            InstanceCandidate::new(node("cpu-2", 2, 8, None, 100, None)),
+        ];
+        let p = NodeMixProblem::new(types, vec![gpu("chat", 1, "L4", 1, 3, 12)]).unwrap();
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        assert_eq!(
+            m.unplaced[0].reason.to_string(),
+            "no instance type offers 1 × L4 + 3 CPU + 12 GiB within the limits (on-demand only by its spot policy)"
+        );
+    }
+
+    #[test]
+    fn energy_utilisation_and_cpu_pod_taints() {
+        let mut types = l4_types();
+        types[0].node_type.idle_power = Watts::new(50);
+        types[0].node_type.max_power = Watts::new(150);
+        let groups = vec![gpu("chat", 1, "L4", 1, 2, 8), cpu("web", 1, 1, 2)];
+        let p = NodeMixProblem::new(types.clone(), groups.clone())
+            .unwrap()
+            .with_device_power(
+                "L4",
+                DevicePower {
+                    idle: Watts::new(16),
+                    busy: Watts::new(72),
+                },
+            );
+        let m = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+        // Both on one l4-small (the web pod shares it): 3 of 4 cores.
+        assert_eq!(m.lines.len(), 1);
+        assert_eq!(m.lines[0].cpu_utilisation, 0.75);
+        assert_eq!(m.lines[0].memory_utilisation, 10.0 / 16.0);
+        // 72 W device + 50 + 100 × 0.75 host.
+        assert_eq!(m.power, Watts::new(72 + 50 + 75));
+        assert!((m.energy_kwh_per_month - 197.0 * 730.0 / 1000.0).abs() < 1e-9);
+        assert!(m.host_power_unknown.is_empty());
+        // Tainted accelerator nodes: the web pod needs its own CPU node.
+        let c = NodeMixConfig::builder()
+            .cpu_pods_on_accelerator_nodes(false)
+            .build()
+            .unwrap();
+        let m = NodeMixProblem::new(types, groups)
+            .unwrap()
+            .solve(&c)
+            .unwrap();
+        assert_eq!(m.on_demand_nodes, 2);
+        assert_eq!(m.cost_per_hour.micros(), 900);
+        assert_eq!(m.device_power_unknown, vec!["L4".to_string()]);
+        // Overhead shrinks allocatable: 3 cores + 1 reserved fills 4.
+        let c = NodeMixConfig::builder()
+            .overhead(MilliCpu::from_cores(2), Bytes::ZERO)
+            .build()
+            .unwrap();
+        let p = NodeMixProblem::new(l4_types(), vec![gpu("chat", 1, "L4", 1, 3, 12)]).unwrap();
+        let m = p.solve(&c).unwrap();
+        assert_eq!(m.lines[0].instance_type, "l4-quad");
+    }
+
+    #[test]
+    fn bad_input_is_typed() {
+        let all_zero =
+            vec![InstanceCandidate::new(node("a", 4, 16, None, 1, None)).with_max_count(0)];
+        assert!(matches!(
+            NodeMixProblem::new(all_zero, vec![]),
+            Err(PlanError::NoInstanceAvailable { .. })
+        ));
+        assert!(matches!(
+            NodeMixProblem::new(vec![], vec![]),
+            Err(PlanError::NoInstanceAvailable { .. })
+        ));
+        let dup = vec![
+            InstanceCandidate::new(node("a", 4, 16, None, 1, None)),
+            InstanceCandidate::new(node("a", 4, 16, None, 1, None)),
+        ];
+        assert!(matches!(
+            NodeMixProblem::new(dup, vec![]),
+            Err(PlanError::DuplicateEntry { .. })
+        ));
+        assert!(matches!(
+            NodeMixProblem::new(l4_types(), vec![gpu("g", 1, "L4", 0, 1, 1)]),
+            Err(PlanError::InvalidSize { .. })
+        ));
+        assert!(matches!(
+            NodeMixConfig::builder()
+                .spot(SpotPolicy::MaxFraction(1.5))
+                .build(),
+            Err(PlanError::InvalidParameter { .. })
+        ));
+        assert_eq!(SpotPolicy::MaxFraction(0.3).spot_eligible(10), 3);
+        assert_eq!(SpotPolicy::MaxFraction(0.5).spot_eligible(3), 1);
+    }
+
+    /// Small random problems: up to 3 types (one accelerator model `X`),
+    /// up to 3 groups, at most 8 replicas so the packer can prove optimality.
+    fn small_problem() -> impl Strategy<Value = (Vec<InstanceCandidate>, Vec<ReplicaGroup>)> {
+        let ty = (
+            1u64..=16,
+            1u64..=64,
+            0u16..=4,
+            1u64..=50,
+            proptest::option::of(1u64..=100),
+            proptest::option::of(0u32..=3),
+            proptest::option::of(0u32..=3),
+        );
+        let grp = (1u32..=3, 0u16..=2, 0u64..=8, 0u64..=32, 0u8..=3);
+        (
+            proptest::collection::vec(ty, 1..=3),
+            proptest::collection::vec(grp, 1..=3),
+        )
+            .prop_map(|(ts, gs)| {
+                let types = ts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (c, m, d, p, sp, mc, ms))| {
+                        let price = p * 1000;
+                        // Spot strictly cheaper than on demand.
+                        let spot = sp.map(|s| 1 + (s * price / 100).min(price - 1));
+                        let dev = (d > 0).then_some(("X", d));
+                        InstanceCandidate {
+                            node_type: node(&format!("t{i}"), c, m, dev, price, spot),
+                            max_count: mc,
+                            max_spot: ms,
+                        }
+                    })
+                    .collect();
+                let groups = gs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, d, c, m, sp))| {
+                        let shape = ReplicaShape {
+                            accelerator: (d > 0).then(|| AcceleratorModelId::new("X").unwrap()),
+                            devices: d,
+                            cpu: MilliCpu::new(c * 500),
+                            memory: Bytes::from_gib(m),
+                            spot: match sp {
+                                0 => None,
+                                1 => Some(SpotPolicy::Never),
+                                2 => Some(SpotPolicy::Allowed),
+                                _ => Some(SpotPolicy::MaxFraction(0.5)),
+                            },
+                        };
+                        ReplicaGroup::new(format!("g{i}"), n, shape)
+                    })
+                    .collect();
+                (types, groups)
+            })
+            .prop_filter(
+                "some type can be opened",
+                |(t, _): &(Vec<InstanceCandidate>, _)| t.iter().any(|c| c.max_count != Some(0)),
+            )
+    }
+
+    fn check_valid(p: &NodeMixProblem, m: &NodeMix, c: &NodeMixConfig) {
+        let by_id: BTreeMap<&str, &InstanceCandidate> = p
+            .candidates()
+            .iter()
+            .map(|c| (c.node_type.id.as_str(), c))
+            .collect();
+        let group: BTreeMap<&str, &ReplicaGroup> =
+            p.groups().iter().map(|g| (g.name.as_str(), g)).collect();
+        // Capacity per node.
+        for n in &m.nodes {
+            let t = &by_id[n.instance_type.as_str()].node_type;
+            let (mut cpu, mut mem, mut dev) = (0u64, 0u64, 0u64);
+            for (g, &k) in &n.replicas {
+                let s = &group[g.as_str()].shape;
+                cpu += s.cpu.get() * u64::from(k);
+                mem += s.memory.get() * u64::from(k);
+                dev += s.need_devices() * u64::from(k);
+            }
+            assert!(cpu + c.overhead_cpu().get() <= t.cpu.get());
+            assert!(mem + c.overhead_memory().get() <= t.memory.get());
+            assert!(dev <= u64::from(t.device_count()));
+        }
+        // Limits.
+        for cand in p.candidates() {
+            let id = cand.node_type.id.as_str();
+            let count = |cl: Option<PricingClass>| -> u32 {
+                m.lines
+                    .iter()
+                    .filter(|l| l.instance_type == id && cl.is_none_or(|c| c == l.pricing))
+                    .map(|l| l.count)
+                    .sum()
+            };
+            if let Some(mc) = cand.max_count {
+                assert!(count(None) <= mc, "{id}: {} > {mc}", count(None));
+            }
+            if let Some(ms) = cand.max_spot {
+                assert!(count(Some(PricingClass::Spot)) <= ms);
+            }
+            if cand.node_type.spot_price.is_none() {
+                assert_eq!(count(Some(PricingClass::Spot)), 0);
+            }
+        }
+        // Spot fraction and replica conservation.
+        for g in p.groups() {
+            let o = &m.groups[&g.name];
+            let pol = g.shape.spot.unwrap_or(c.spot());
+            assert!(o.spot <= pol.spot_eligible(g.count));
+            assert_eq!(o.spot + o.on_demand + o.unplaced, g.count);
+        }
+        // Cost = Σ counts × price, per line and in total.
+        let mut total = 0;
+        for l in &m.lines {
+            let t = &by_id[l.instance_type.as_str()].node_type;
+            let price = match l.pricing {
+                PricingClass::OnDemand => t.price,
+                PricingClass::Spot => t.spot_price.unwrap(),
+            };
+            assert_eq!(l.unit_price, price);
+            assert_eq!(l.cost.micros(), price.micros() * u64::from(l.count));
+            total += l.cost.micros();
+        }
+        assert_eq!(m.cost_per_hour.micros(), total);
+        assert_eq!(m.cost_per_month.micros(), total * 730);
+        assert_eq!(m.nodes.len() as u32, m.spot_nodes + m.on_demand_nodes);
+        assert!(m.lower_bound <= m.cost_per_hour);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn packings_respect_capacity_limits_spot_and_price((types, groups) in small_problem(), spot in 0u8..3) {
+            let c = cfg([SpotPolicy::Never, SpotPolicy::Allowed, SpotPolicy::MaxFraction(0.5)][spot as usize]);
+            let p = NodeMixProblem::new(types, groups).unwrap();
+            let m = p.solve(&c).unwrap();
+            check_valid(&p, &m, &c);
+            // Deterministic.
+            prop_assert_eq!(&p.solve(&c).unwrap().nodes, &m.nodes);
+        }
+
+        #[test]
+        fn allowing_spot_never_raises_cost((mut types, mut groups) in small_problem()) {
+            // Unlimited types (no joint-limit split) and the global policy decides.
+            for t in &mut types { t.max_count = None; t.max_spot = None; }
+            for g in &mut groups { g.shape.spot = None; }
+            let p = NodeMixProblem::new(types, groups).unwrap();
+            let never = p.solve(&cfg(SpotPolicy::Never)).unwrap();
+            let half = p.solve(&cfg(SpotPolicy::MaxFraction(0.5))).unwrap();
+            let all = p.solve(&cfg(SpotPolicy::Allowed)).unwrap();
+            for (a, b) in [(&never, &half), (&half, &all), (&never, &all)] {
+                if a.proven_optimal && b.proven_optimal && a.unplaced.is_empty() && b.unplaced.is_empty() {
+                    prop_assert!(b.cost_per_hour <= a.cost_per_hour, "{} > {}", b.cost_per_hour, a.cost_per_hour);
+                }
+            }
+        }
+
+        #[test]
+        fn raising_a_limit_never_raises_cost((types, groups) in small_problem(), which in 0usize..3) {
+            // On-demand only, so every limit is a plain packer limit.
+            let c = cfg(SpotPolicy::Never);
+            let mut groups = groups;
+            for g in &mut groups { g.shape.spot = None; }
+            let i = which % types.len();
+            let p = NodeMixProblem::new(types.clone(), groups.clone()).unwrap();
+            let mut raised = types.clone();
+            raised[i].max_count = raised[i].max_count.map(|m| m + 1);
+            let q = NodeMixProblem::new(raised, groups).unwrap();
+            let (a, b) = (p.solve(&c).unwrap(), q.solve(&c).unwrap());
+            check_valid(&q, &b, &c);
+            if a.proven_optimal && b.proven_optimal && a.unplaced.is_empty() && b.unplaced.is_empty() {
+                prop_assert!(b.cost_per_hour <= a.cost_per_hour);
+            }
+        }
     }
 }
