@@ -135,9 +135,13 @@ pub struct Candidate {
 }
 
 /// A measured operating point that overrides the estimate for a candidate.
+///
+/// `tokens_per_s == 0` records a measurement that found no rate meeting the
+/// SLO: the candidate is then reported as [`Infeasible::MeasuredCannotMeetSlo`]
+/// instead of being estimated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeasuredPoint {
-    /// Output tokens/s of one replica under the SLO.
+    /// Output tokens/s of one replica under the SLO (0: the SLO was not met at any rate).
     pub tokens_per_s: f64,
     /// Measured TPOT at that throughput (ms).
     pub tpot_ms: f64,
@@ -176,6 +180,11 @@ pub enum Infeasible {
     },
     /// No price is known for the option.
     NoPrice,
+    /// A measured profile found no rate at which the option meets the SLO.
+    MeasuredCannotMeetSlo {
+        /// The SLO (ms).
+        slo_ms: f64,
+    },
 }
 
 /// One feasible option.
@@ -301,6 +310,15 @@ pub fn select(
             infeasible.insert(c.name.clone(), Infeasible::NoPrice);
             continue;
         };
+        if measured.get(&c.name).is_some_and(|m| m.tokens_per_s == 0.0) {
+            infeasible.insert(
+                c.name.clone(),
+                Infeasible::MeasuredCannotMeetSlo {
+                    slo_ms: w.tpot_slo_ms,
+                },
+            );
+            continue;
+        }
         let (tps, tpot, batch, power, source) = if let Some(m) = measured.get(&c.name) {
             let p = m.power.map_or(f64::from(c.model.max_power.get()) * n, |p| {
                 f64::from(p.get())
@@ -637,6 +655,14 @@ mod tests {
         assert!(sel.pareto().count() >= 1);
         let svg = pareto_svg(&sel, "Llama-2-7B <40 ms>");
         assert!(svg.starts_with("<svg") && svg.contains("A10Gx1") && svg.contains("&lt;40 ms&gt;"));
+        // A measurement that met the SLO at no rate makes the option infeasible.
+        let mut none = measured.clone();
+        none.get_mut("A10Gx1").unwrap().tokens_per_s = 0.0;
+        let sel = select(&w, &cands, &none).unwrap();
+        assert_eq!(
+            sel.infeasible["A10Gx1"],
+            Infeasible::MeasuredCannotMeetSlo { slo_ms: 40.0 }
+        );
         // Unknown measured name and empty catalog are typed errors.
         let mut bad = BTreeMap::new();
         bad.insert("nope".to_string(), measured["A10Gx1"].clone());
