@@ -13,8 +13,29 @@
 //! what_if:
 //!   demand_scale: [0.5, 2.0]
 //!   price_scale: {A10G: [0.5, 1.5]}
+//! nodes:                       # optional: turn the fleet into instance types
+//!   instance_types:            # built-in catalog ids, or inline entries/overrides
+//!     - g6.xlarge
+//!     - {id: g6.4xlarge, max_count: 4}
+//!     - {id: g5.xlarge, spot_price_per_hour: 0.40}
+//!     - {id: m7i.large}
+//!   replicas:                  # per fleet option: what one replica needs on its node
+//!     L4:   {accelerator: L4, devices: 1, cpu: "6", memory: 24Gi}
+//!     A10G: {cpu: 2, memory: 8Gi, spot: never}   # accelerator defaults to the option name
+//!   cpu_pods:
+//!     - {name: gateway, count: 3, cpu: "1", memory: 2Gi}
+//!   spot: {max_fraction: 0.5}  # or: never (default), allowed
+//!   overhead: {cpu: 100m, memory: 1Gi}
 //! ```
 //! The document may instead carry a Mélange solver input under `melange:`.
+//!
+//! With `nodes:`, [`PlanSpec::run`] packs the fleet plan's replicas (one per
+//! counted unit) plus `cpu_pods` onto instance types with
+//! [`crate::nodemix`] and returns the node mix in [`PlanReport::nodes`]:
+//! counts per type and pricing class, cost per hour and per 730-hour month,
+//! estimated power and energy, utilisation, bound and gap, and the replicas
+//! that could not be placed with the reason. See [`NodesSpec`] for every
+//! field. What-if points are planned at the fleet level only.
 //!
 //! ```
 //! use rightsizer_plan::spec::PlanSpec;
@@ -29,12 +50,23 @@
 
 use crate::error::PlanError;
 use crate::fleet::{
-    AcceleratorOption, DemandBucket, FleetOutcome, FleetProblem, Objective, SolveConfig, StopReason,
+    AcceleratorOption, DemandBucket, FleetOutcome, FleetPlan, FleetProblem, Objective, SolveConfig,
+    StopReason,
 };
 use crate::melange::MelangeInput;
-use rightsizer_model::units::{Money, PricePerHour, Watts};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use crate::nodemix::groups_from_fleet;
+use crate::nodemix::{
+    InstanceCandidate, NodeMix, NodeMixConfig, NodeMixProblem, ReplicaGroup, ReplicaShape,
+    SpotPolicy,
+};
+use rightsizer_catalog::Catalog;
+use rightsizer_model::ids::{AcceleratorModelId, NodeTypeId};
+use rightsizer_model::node::{DeviceCount, NodeType, Provider};
+use rightsizer_model::quantity::Quantity;
+use rightsizer_model::units::{Bytes, MilliCpu, Money, PricePerHour, Watts};
+use rightsizer_pack::Budget;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One option in the document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,6 +146,511 @@ pub struct PlanSpec {
     /// Sweeps to run after the base plan.
     #[serde(default)]
     pub what_if: WhatIfSpec,
+    /// Optional node-mix section: instance types for the fleet plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<NodesSpec>,
+}
+
+/// A CPU or memory size: a Kubernetes quantity string (`"500m"`, `"16Gi"`)
+/// or a plain number (cores for CPU, bytes for memory).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SizeSpec {
+    /// A quantity string.
+    Text(String),
+    /// A number.
+    Number(f64),
+}
+
+impl SizeSpec {
+    fn quantity(&self, field: &str) -> Result<Quantity, PlanError> {
+        let text = match self {
+            SizeSpec::Text(t) => t.trim().to_string(),
+            SizeSpec::Number(n) if n.is_finite() => format!("{n}"),
+            SizeSpec::Number(n) => {
+                return Err(PlanError::InvalidSize {
+                    field: field.into(),
+                    value: n.to_string(),
+                    message: "not a finite number".into(),
+                })
+            }
+        };
+        let bad = |message: String| PlanError::InvalidSize {
+            field: field.into(),
+            value: text.clone(),
+            message,
+        };
+        let q = Quantity::parse(&text).map_err(|e| bad(e.to_string()))?;
+        if q.signum() < 0 {
+            return Err(bad("sizes must not be negative".into()));
+        }
+        Ok(q)
+    }
+    fn cpu(&self, field: &str) -> Result<MilliCpu, PlanError> {
+        let q = self.quantity(field)?;
+        q.to_millicpu().map_err(|e| PlanError::InvalidSize {
+            field: field.into(),
+            value: q.to_string(),
+            message: e.to_string(),
+        })
+    }
+    fn bytes(&self, field: &str) -> Result<Bytes, PlanError> {
+        let q = self.quantity(field)?;
+        q.to_bytes().map_err(|e| PlanError::InvalidSize {
+            field: field.into(),
+            value: q.to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// One device entry of an inline instance type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpec {
+    /// Accelerator model id, e.g. `L4`.
+    pub model: String,
+    /// Devices of the model on one node.
+    pub count: u16,
+}
+
+/// An instance type entry with optional overrides. For an id in the
+/// built-in catalog every field is optional and replaces the catalog value;
+/// for a new id `cpu`, `memory` and `price_per_hour` are required.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceTypeEntry {
+    /// Instance type id.
+    pub id: String,
+    /// vCPUs (quantity or cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<SizeSpec>,
+    /// Memory (quantity or bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeSpec>,
+    /// Accelerators on one node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<DeviceSpec>>,
+    /// On-demand dollars per hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_hour: Option<f64>,
+    /// Spot dollars per hour (types without one are never spot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot_price_per_hour: Option<f64>,
+    /// At most this many nodes, on-demand and spot together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
+    /// At most this many spot nodes (0 disables spot for the type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_spot: Option<u32>,
+    /// Host power at idle, watts (without accelerators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_idle_watts: Option<u32>,
+    /// Host power at full load, watts (without accelerators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_max_watts: Option<u32>,
+}
+
+/// An instance type in `nodes.instance_types`: a catalog id, or an entry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum InstanceTypeSpec {
+    /// A built-in catalog id, as is.
+    Id(String),
+    /// An inline type or overrides of a catalog type.
+    Entry(InstanceTypeEntry),
+}
+
+impl<'de> Deserialize<'de> for InstanceTypeSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through a value so an entry's own error (e.g. an unknown field)
+        // is reported instead of "no variant matched".
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(InstanceTypeSpec::Id(s)),
+            v => serde_json::from_value(v)
+                .map(InstanceTypeSpec::Entry)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// What one replica of a fleet option needs on its node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaSpec {
+    /// Accelerator model id; defaults to the option name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<String>,
+    /// Devices per replica on one node (default 1; 0 = CPU-only option).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u16>,
+    /// CPU of the pods co-located with one replica (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<SizeSpec>,
+    /// Memory of the pods co-located with one replica (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeSpec>,
+    /// Spot policy of this option's replicas (default: `nodes.spot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<SpotPolicy>,
+}
+
+/// CPU-only pods to place alongside the fleet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuPodSpec {
+    /// Unique name.
+    pub name: String,
+    /// Number of pods.
+    pub count: u32,
+    /// CPU per pod.
+    pub cpu: SizeSpec,
+    /// Memory per pod.
+    pub memory: SizeSpec,
+    /// Spot policy (default: `nodes.spot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<SpotPolicy>,
+}
+
+/// CPU and memory reserved on every node (kubelet, system daemons).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverheadSpec {
+    /// CPU per node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<SizeSpec>,
+    /// Memory per node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<SizeSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The `nodes:` section: from fleet counts to instance types.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodesSpec {
+    /// Candidate instance types; empty = every built-in type (of `provider`).
+    #[serde(default)]
+    pub instance_types: Vec<InstanceTypeSpec>,
+    /// Only with an empty `instance_types`: restrict the built-in types to a provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    /// Per fleet option: what a replica needs (options not listed: one
+    /// device of the model named like the option, nothing else).
+    #[serde(default)]
+    pub replicas: BTreeMap<String, ReplicaSpec>,
+    /// CPU-only pods placed too.
+    #[serde(default)]
+    pub cpu_pods: Vec<CpuPodSpec>,
+    /// Default spot policy: `never` (default), `allowed` or `{max_fraction: f}`.
+    #[serde(default)]
+    pub spot: SpotPolicy,
+    /// Reserved per node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<OverheadSpec>,
+    /// May CPU-only pods use accelerator nodes (default true)?
+    #[serde(default = "yes")]
+    pub cpu_pods_on_accelerator_nodes: bool,
+    /// Packer iteration budget (default 200 000; the wall-clock limit is the
+    /// solve's time limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<u64>,
+    /// Packer seed.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// Candidates, shapes and configuration checked against a catalog.
+#[derive(Clone, Debug)]
+struct PreparedNodes {
+    candidates: Vec<InstanceCandidate>,
+    shapes: BTreeMap<String, ReplicaShape>,
+    cpu_groups: Vec<ReplicaGroup>,
+    config: NodeMixConfig,
+}
+
+fn dollars(v: f64, field: String) -> Result<PricePerHour, PlanError> {
+    PricePerHour::from_dollars(v).ok_or(PlanError::InvalidPrice { field, value: v })
+}
+
+impl NodesSpec {
+    fn candidates(&self, catalog: &Catalog) -> Result<Vec<InstanceCandidate>, PlanError> {
+        if self.instance_types.is_empty() {
+            return Ok(catalog
+                .node_types()
+                .filter(|t| self.provider.as_ref().is_none_or(|p| &t.provider == p))
+                .map(|t| InstanceCandidate::new(t.clone()))
+                .collect());
+        }
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (i, spec) in self.instance_types.iter().enumerate() {
+            let field = format!("nodes.instance_types[{i}]");
+            let (id, entry) = match spec {
+                InstanceTypeSpec::Id(id) => (id.as_str(), None),
+                InstanceTypeSpec::Entry(e) => (e.id.as_str(), Some(e)),
+            };
+            if !seen.insert(id.to_string()) {
+                return Err(PlanError::DuplicateEntry {
+                    field: "nodes.instance_types".into(),
+                    name: id.to_string(),
+                });
+            }
+            let base = catalog.node_type(id).cloned();
+            let Some(e) = entry else {
+                let t = base.ok_or_else(|| PlanError::UnknownInstanceType {
+                    id: id.to_string(),
+                    field: field.clone(),
+                })?;
+                out.push(InstanceCandidate::new(t));
+                continue;
+            };
+            let mut t = match base {
+                Some(t) => t,
+                None => {
+                    let need = |present: bool, name: &str| {
+                        if present {
+                            Ok(())
+                        } else {
+                            Err(PlanError::MissingField {
+                                field: format!("{field}.{name} (`{id}` is not a built-in type)"),
+                            })
+                        }
+                    };
+                    need(e.cpu.is_some(), "cpu")?;
+                    need(e.memory.is_some(), "memory")?;
+                    need(e.price_per_hour.is_some(), "price_per_hour")?;
+                    NodeType {
+                        id: NodeTypeId::new(id).map_err(|err| PlanError::InvalidParameter {
+                            field: format!("{field}.id"),
+                            message: err.to_string(),
+                        })?,
+                        provider: Provider::Other,
+                        region: String::new(),
+                        cpu: MilliCpu::ZERO,
+                        memory: Bytes::ZERO,
+                        devices: Vec::new(),
+                        price: PricePerHour::ZERO,
+                        spot_price: None,
+                        idle_power: Watts::ZERO,
+                        max_power: Watts::ZERO,
+                        source: "inline in the planning document".into(),
+                    }
+                }
+            };
+            if let Some(c) = &e.cpu {
+                t.cpu = c.cpu(&format!("{field}.cpu"))?;
+            }
+            if let Some(m) = &e.memory {
+                t.memory = m.bytes(&format!("{field}.memory"))?;
+            }
+            if let Some(ds) = &e.devices {
+                t.devices = Vec::new();
+                for (k, d) in ds.iter().enumerate() {
+                    let f = format!("{field}.devices[{k}]");
+                    if d.count == 0 {
+                        return Err(PlanError::InvalidSize {
+                            field: format!("{f}.count"),
+                            value: "0".into(),
+                            message: "list devices with a positive count".into(),
+                        });
+                    }
+                    t.devices.push(DeviceCount {
+                        model: AcceleratorModelId::new(&d.model).map_err(|err| {
+                            PlanError::InvalidParameter {
+                                field: format!("{f}.model"),
+                                message: err.to_string(),
+                            }
+                        })?,
+                        count: d.count,
+                    });
+                }
+            }
+            if let Some(p) = e.price_per_hour {
+                t.price = dollars(p, format!("{field}.price_per_hour"))?;
+            }
+            if let Some(p) = e.spot_price_per_hour {
+                t.spot_price = Some(dollars(p, format!("{field}.spot_price_per_hour"))?);
+            }
+            if let Some(w) = e.host_idle_watts {
+                t.idle_power = Watts::new(w);
+            }
+            if let Some(w) = e.host_max_watts {
+                t.max_power = Watts::new(w);
+            }
+            out.push(InstanceCandidate {
+                node_type: t,
+                max_count: e.max_count,
+                max_spot: e.max_spot,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks the section against the fleet's option names and the catalog.
+    fn prepare(
+        &self,
+        options: &[String],
+        catalog: &Catalog,
+        budget: Budget,
+    ) -> Result<PreparedNodes, PlanError> {
+        let candidates = self.candidates(catalog)?;
+        if candidates.is_empty() {
+            return Err(PlanError::NoInstanceAvailable {
+                field: "nodes.instance_types".into(),
+                message: format!(
+                    "no built-in instance type of provider {}",
+                    self.provider
+                        .as_ref()
+                        .map_or("(any)".to_string(), |p| p.to_string())
+                ),
+            });
+        }
+        if candidates.iter().all(|c| c.max_count == Some(0)) {
+            return Err(PlanError::NoInstanceAvailable {
+                field: "nodes.instance_types".into(),
+                message: "every candidate has max_count 0".into(),
+            });
+        }
+        // Device models known to the catalog or carried by a candidate.
+        let known = |m: &str| {
+            catalog.accelerator(m).is_some()
+                || candidates
+                    .iter()
+                    .any(|c| c.node_type.devices.iter().any(|d| d.model.as_str() == m))
+        };
+        for name in self.replicas.keys() {
+            if !options.iter().any(|o| o == name) {
+                return Err(PlanError::UnknownAccelerator {
+                    name: name.clone(),
+                    field: "nodes.replicas".into(),
+                });
+            }
+        }
+        let spot_field = |f: &str, p: Option<SpotPolicy>| -> Result<(), PlanError> {
+            match p {
+                Some(SpotPolicy::MaxFraction(x))
+                    if !(x.is_finite() && (0.0..=1.0).contains(&x)) =>
+                {
+                    Err(PlanError::InvalidParameter {
+                        field: f.to_string(),
+                        message: format!("max_fraction must be within [0, 1], got {x}"),
+                    })
+                }
+                _ => Ok(()),
+            }
+        };
+        spot_field("nodes.spot", Some(self.spot))?;
+        let mut shapes = BTreeMap::new();
+        for o in options {
+            let default = ReplicaSpec::default();
+            let r = self.replicas.get(o).unwrap_or(&default);
+            let field = format!("nodes.replicas.{o}");
+            let devices = r.devices.unwrap_or(1);
+            let cpu = match &r.cpu {
+                Some(c) => c.cpu(&format!("{field}.cpu"))?,
+                None => MilliCpu::ZERO,
+            };
+            let memory = match &r.memory {
+                Some(m) => m.bytes(&format!("{field}.memory"))?,
+                None => Bytes::ZERO,
+            };
+            spot_field(&format!("{field}.spot"), r.spot)?;
+            let mut shape = if devices == 0 {
+                ReplicaShape::cpu_only(cpu, memory)
+            } else {
+                let model = r.accelerator.clone().unwrap_or_else(|| o.clone());
+                let afield = if r.accelerator.is_some() {
+                    format!("{field}.accelerator")
+                } else {
+                    format!("{field}.accelerator (defaults to the option name)")
+                };
+                if !known(&model) {
+                    return Err(PlanError::UnknownAccelerator {
+                        name: model,
+                        field: afield,
+                    });
+                }
+                let id =
+                    AcceleratorModelId::new(&model).map_err(|e| PlanError::InvalidParameter {
+                        field: afield,
+                        message: e.to_string(),
+                    })?;
+                ReplicaShape::accelerated(id, devices, cpu, memory)
+            };
+            shape.spot = r.spot;
+            shapes.insert(o.clone(), shape);
+        }
+        let mut cpu_groups = Vec::new();
+        let mut names: BTreeSet<&str> = options.iter().map(String::as_str).collect();
+        for (i, p) in self.cpu_pods.iter().enumerate() {
+            let field = format!("nodes.cpu_pods[{i}]");
+            if !names.insert(p.name.as_str()) {
+                return Err(PlanError::DuplicateEntry {
+                    field: "nodes.cpu_pods".into(),
+                    name: p.name.clone(),
+                });
+            }
+            spot_field(&format!("{field}.spot"), p.spot)?;
+            let mut shape = ReplicaShape::cpu_only(
+                p.cpu.cpu(&format!("{field}.cpu"))?,
+                p.memory.bytes(&format!("{field}.memory"))?,
+            );
+            shape.spot = p.spot;
+            cpu_groups.push(ReplicaGroup::new(p.name.clone(), p.count, shape));
+        }
+        let mut b = NodeMixConfig::builder();
+        b.spot(self.spot)
+            .cpu_pods_on_accelerator_nodes(self.cpu_pods_on_accelerator_nodes)
+            .seed(self.seed)
+            .budget(Budget {
+                time: budget.time,
+                iterations: Some(self.iterations.unwrap_or(200_000)),
+            });
+        if let Some(o) = &self.overhead {
+            let cpu = match &o.cpu {
+                Some(c) => c.cpu("nodes.overhead.cpu")?,
+                None => MilliCpu::ZERO,
+            };
+            let mem = match &o.memory {
+                Some(m) => m.bytes("nodes.overhead.memory")?,
+                None => Bytes::ZERO,
+            };
+            b.overhead(cpu, mem);
+        }
+        Ok(PreparedNodes {
+            candidates,
+            shapes,
+            cpu_groups,
+            config: b.build()?,
+        })
+    }
+
+    /// Plans instance types for `plan` (the fleet of `options`, by name)
+    /// with the `catalog` for type ids and device power; the packer gets
+    /// `budget.time` and this section's iteration limit.
+    pub fn plan_nodes(
+        &self,
+        plan: &FleetPlan,
+        options: &[String],
+        catalog: &Catalog,
+        budget: Budget,
+    ) -> Result<NodeMix, PlanError> {
+        self.prepare(options, catalog, budget)?.solve(plan, catalog)
+    }
+}
+
+impl PreparedNodes {
+    fn solve(self, plan: &FleetPlan, catalog: &Catalog) -> Result<NodeMix, PlanError> {
+        let mut groups = groups_from_fleet(plan, &self.shapes, "nodes.replicas")?;
+        groups.extend(self.cpu_groups);
+        NodeMixProblem::new(self.candidates, groups)?
+            .with_catalog_power(catalog)
+            .solve(&self.config)
+    }
 }
 
 /// One point of a what-if sweep.
@@ -140,6 +677,9 @@ pub struct PlanReport {
     pub outcome: FleetOutcome,
     /// What-if points in document order.
     pub what_if: Vec<SweepPoint>,
+    /// The node mix of the base plan (with a `nodes:` section and a feasible plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<NodeMix>,
 }
 
 impl PlanSpec {
@@ -213,7 +753,23 @@ impl PlanSpec {
     pub fn run(&self, cfg: &SolveConfig) -> Result<PlanReport, PlanError> {
         let objective = self.objective()?;
         let p = self.problem()?;
+        // Check the nodes section before solving anything.
+        let catalog = Catalog::builtin();
+        let option_names: Vec<String> = p.options().iter().map(|o| o.name.clone()).collect();
+        let budget = Budget {
+            time: Some(cfg.time_limit),
+            iterations: None,
+        };
+        let prepared = self
+            .nodes
+            .as_ref()
+            .map(|n| n.prepare(&option_names, &catalog, budget))
+            .transpose()?;
         let outcome = p.solve(objective, cfg);
+        let nodes = match (prepared, outcome.plan()) {
+            (Some(prep), Some(plan)) => Some(prep.solve(plan, &catalog)?),
+            _ => None,
+        };
         let mut what_if = Vec::new();
         let point = |change: String, q: &FleetProblem| {
             let o = q.solve(objective, cfg);
@@ -271,6 +827,7 @@ impl PlanSpec {
             objective,
             outcome,
             what_if,
+            nodes,
         })
     }
 }
@@ -334,5 +891,140 @@ mod tests {
         assert!(r.what_if[1].cost.unwrap() > r.outcome.plan().unwrap().cost);
         // L4 at twice the price: A10G takes over.
         assert_eq!(r.what_if[2].counts["L4"], 0);
+    }
+
+    const FLEET: &str = r#""options": [{"name": "L4", "price_per_hour": 0.8048}, {"name": "A10G", "price_per_hour": 1.006}],
+        "demand": [{"label": "chat", "rate": 12, "throughput": {"L4": 6, "A10G": 7}}]"#;
+
+    fn with_nodes(nodes: &str) -> PlanSpec {
+        spec(&format!("{{{FLEET}, \"nodes\": {nodes}}}"))
+    }
+
+    #[test]
+    fn nodes_section_turns_the_fleet_into_instances() {
+        let s = with_nodes(
+            r#"{"instance_types": ["g6.xlarge", {"id": "g6.4xlarge", "max_count": 1}, "m7i.large"],
+                "replicas": {"L4": {"cpu": "3", "memory": "12Gi", "spot": "never"}},
+                "cpu_pods": [{"name": "gateway", "count": 2, "cpu": 1, "memory": "6Gi", "spot": "allowed"}]}"#,
+        );
+        let r = s.run(&SolveConfig::default()).unwrap();
+        assert_eq!(r.outcome.plan().unwrap().counts["L4"], 2);
+        let n = r.nodes.expect("node mix");
+        // Two L4 replicas on g6.xlarge (3 of 4 CPU); the gateway pods do not
+        // fit beside them (6 GiB each, 4 left) and go to spot m7i.large.
+        let counts: Vec<(String, String, u32)> = n
+            .lines
+            .iter()
+            .map(|l| (l.instance_type.clone(), l.pricing.to_string(), l.count))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                ("g6.xlarge".to_string(), "on-demand".to_string(), 2),
+                ("m7i.large".to_string(), "spot".to_string(), 2),
+            ]
+        );
+        assert_eq!(n.cost_per_hour.micros(), 2 * 804_800 + 2 * 44_300);
+        assert_eq!(n.cost_per_month, n.cost_per_hour.cost_for_hours(730));
+        // L4 busy power from the catalog: 72 W each; host power unknown.
+        assert_eq!(n.power, Watts::new(144));
+        assert_eq!(n.host_power_unknown.len(), 2);
+        assert!(n.unplaced.is_empty());
+        // Round trip of the document with the section.
+        let back: PlanSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn nodes_section_errors_name_the_field() {
+        let err = |nodes: &str| with_nodes(nodes).run(&SolveConfig::default()).unwrap_err();
+        match err(r#"{"instance_types": ["g6.xlarge", "g9.huge"]}"#) {
+            PlanError::UnknownInstanceType { id, field } => {
+                assert_eq!(id, "g9.huge");
+                assert_eq!(field, "nodes.instance_types[1]");
+            }
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": ["g6.xlarge"], "replicas": {"L4": {"cpu": "-2"}}}"#) {
+            PlanError::InvalidSize { field, .. } => assert_eq!(field, "nodes.replicas.L4.cpu"),
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": [{"id": "g6.xlarge", "max_count": 0}]}"#) {
+            PlanError::NoInstanceAvailable { field, .. } => {
+                assert_eq!(field, "nodes.instance_types")
+            }
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": ["g6.xlarge"], "replicas": {"T4": {}}}"#) {
+            PlanError::UnknownAccelerator { name, field } => {
+                assert_eq!((name.as_str(), field.as_str()), ("T4", "nodes.replicas"))
+            }
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": [{"id": "my-box", "cpu": 8}]}"#) {
+            PlanError::MissingField { field } => {
+                assert!(field.starts_with("nodes.instance_types[0].memory"))
+            }
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": ["g6.xlarge"], "spot": {"max_fraction": 2}}"#) {
+            PlanError::InvalidParameter { field, .. } => assert_eq!(field, "nodes.spot"),
+            e => panic!("{e:?}"),
+        }
+        match err(r#"{"instance_types": ["g6.xlarge"], "replicas": {"L4": {"accelerator": "Q9"}}}"#)
+        {
+            PlanError::UnknownAccelerator { name, field } => {
+                assert_eq!(
+                    (name.as_str(), field.as_str()),
+                    ("Q9", "nodes.replicas.L4.accelerator")
+                )
+            }
+            e => panic!("{e:?}"),
+        }
+        // An unknown field in an entry is reported as such.
+        let e = serde_json::from_str::<PlanSpec>(&format!(
+            "{{{FLEET}, \"nodes\": {{\"instance_types\": [{{\"id\": \"x\", \"max_cont\": 1}}]}}}}"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("max_cont"), "{e}");
+    }
+
+    #[test]
+    fn nodes_infeasible_is_a_report_and_inline_types_work() {
+        // An A10G-only fleet, but only L4 machines and an inline 2×A10G box capped at 0.
+        let s = spec(
+            r#"{"options": [{"name": "A10G", "price_per_hour": 1.006}],
+                "demand": [{"label": "chat", "rate": 12, "throughput": {"A10G": 7}}],
+                "nodes": {"instance_types": ["g6.xlarge",
+                    {"id": "box", "cpu": 16, "memory": "64Gi", "devices": [{"model": "A10G", "count": 2}],
+                     "price_per_hour": 1.5, "max_count": 0}],
+                  "replicas": {"A10G": {"cpu": 2, "memory": "8Gi"}}}}"#,
+        );
+        let r = s.run(&SolveConfig::default()).unwrap();
+        let n = r.nodes.unwrap();
+        assert_eq!(n.unplaced.len(), 1);
+        assert_eq!(n.unplaced[0].replicas, 2);
+        assert!(n.unplaced[0]
+            .reason
+            .to_string()
+            .contains("within the limits"));
+        // Lift the cap: both replicas share the inline box.
+        let s = PlanSpec {
+            nodes: s.nodes.map(|mut n| {
+                if let InstanceTypeSpec::Entry(e) = &mut n.instance_types[1] {
+                    e.max_count = None;
+                }
+                n
+            }),
+            ..s
+        };
+        let n = s.run(&SolveConfig::default()).unwrap().nodes.unwrap();
+        assert!(n.unplaced.is_empty());
+        assert_eq!(n.lines.len(), 1);
+        assert_eq!(
+            (n.lines[0].instance_type.as_str(), n.lines[0].count),
+            ("box", 1)
+        );
+        assert_eq!(n.cost_per_hour.micros(), 1_500_000);
     }
 }
