@@ -48,9 +48,20 @@
 //! [`InstanceCandidate::max_spot`] additionally caps its spot nodes. The
 //! packer limits each bin type separately, so the planner first gives both
 //! classes the full limit; when a solution exceeds a joint limit it fixes the
-//! split (spot keeps what it used, on-demand gets the rest) and packs again.
-//! A result obtained after such a split is never claimed optimal
-//! ([`NodeMix::limits_split`]).
+//! split of that type (spot keeps what it used and on-demand gets the rest,
+//! or the other way round; the cheaper packing wins) and packs again, one
+//! type at a time. A result obtained after such a split is only claimed
+//! optimal if it meets the lower bound ([`NodeMix::limits_split`]).
+//!
+//! # Bounds
+//!
+//! [`NodeMix::lower_bound`] is the larger of the packer's bound on the first
+//! run (per-class limits, a relaxation of the joint ones) and a per-replica
+//! share bound: for a weight vector `w ≥ 0` over the dimensions, every
+//! replica costs at least `min price_t · (size·w) / (capacity_t·w)` over the
+//! offers it may use (each dimension alone, and all device dimensions
+//! together). Neither bound sees count limits, so limits that force
+//! expensive types show up as a gap.
 //!
 //! # Cost and energy
 //!
@@ -74,7 +85,9 @@ use rightsizer_catalog::Catalog;
 use rightsizer_model::ids::AcceleratorModelId;
 use rightsizer_model::node::NodeType;
 use rightsizer_model::units::{Bytes, MilliCpu, Money, PricePerHour, Watts};
-use rightsizer_pack::{pack, BinType, Budget, Cost, Instance, Item, PackOptions, Termination};
+use rightsizer_pack::{
+    pack, BinType, Budget, Cost, Instance, Item, PackOptions, PackResult, Termination,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -91,8 +104,19 @@ power, unassigned devices at idle power, host at idle + (max - idle) x CPU utili
 const MIB: u64 = 1 << 20;
 
 /// Whether replicas may run on spot (preemptible) nodes.
+///
+/// Written `never`, `allowed` or `{max_fraction: 0.5}` in YAML and JSON.
+///
+/// ```
+/// use rightsizer_plan::nodemix::SpotPolicy;
+/// let p: SpotPolicy = serde_json::from_str(r#"{"max_fraction": 0.5}"#)?;
+/// assert_eq!(p, SpotPolicy::MaxFraction(0.5));
+/// assert_eq!(p.spot_eligible(5), 2);
+/// assert_eq!(serde_json::to_string(&SpotPolicy::Never)?, r#""never""#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "SpotRepr", into = "SpotRepr")]
 pub enum SpotPolicy {
     /// On-demand nodes only.
     #[default]
@@ -101,6 +125,41 @@ pub enum SpotPolicy {
     Allowed,
     /// At most `⌊f · count⌋` replicas of a group on spot nodes (`0 ≤ f ≤ 1`).
     MaxFraction(f64),
+}
+
+/// The written form of [`SpotPolicy`] (a word or a one-key map, which
+/// serde_yaml's enum tags would not accept).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum SpotRepr {
+    Word(String),
+    Fraction { max_fraction: f64 },
+}
+
+impl TryFrom<SpotRepr> for SpotPolicy {
+    type Error = String;
+    fn try_from(r: SpotRepr) -> Result<Self, String> {
+        match r {
+            SpotRepr::Word(w) => match w.as_str() {
+                "never" => Ok(SpotPolicy::Never),
+                "allowed" => Ok(SpotPolicy::Allowed),
+                _ => Err(format!(
+                    "unknown spot policy `{w}`: expected never, allowed or {{max_fraction: f}}"
+                )),
+            },
+            SpotRepr::Fraction { max_fraction } => Ok(SpotPolicy::MaxFraction(max_fraction)),
+        }
+    }
+}
+
+impl From<SpotPolicy> for SpotRepr {
+    fn from(p: SpotPolicy) -> Self {
+        match p {
+            SpotPolicy::Never => SpotRepr::Word("never".into()),
+            SpotPolicy::Allowed => SpotRepr::Word("allowed".into()),
+            SpotPolicy::MaxFraction(f) => SpotRepr::Fraction { max_fraction: f },
+        }
+    }
 }
 
 impl SpotPolicy {
@@ -629,6 +688,58 @@ struct Replica {
     spot_ok: bool,
 }
 
+/// A lower bound on the cost of the bins holding `placed`: for a weight
+/// vector `w ≥ 0`, a bin of type `t` holds at most `c_t·w` of weighted size,
+/// so each item costs at least `min_t price_t · (s·w)/(c_t·w)` over its
+/// allowed types. Weights: each dimension alone and all device dimensions
+/// together (`dev_from` is the first device dimension). Floors keep it valid.
+fn share_bound(
+    placed: &[&Item],
+    caps: &[Vec<u64>],
+    offers: &[Offer],
+    dev_from: usize,
+    models: usize,
+) -> u64 {
+    let d = dev_from + models;
+    let mut ws: Vec<Vec<u64>> = (0..d)
+        .map(|k| (0..d).map(|j| u64::from(j == k)).collect())
+        .collect();
+    if models > 1 {
+        ws.push((0..d).map(|j| u64::from(j >= dev_from)).collect());
+    }
+    let best = ws
+        .iter()
+        .map(|w| {
+            let dot = |v: &[u64]| -> u128 {
+                v.iter()
+                    .zip(w)
+                    .map(|(a, b)| u128::from(*a) * u128::from(*b))
+                    .sum()
+            };
+            placed
+                .iter()
+                .map(|it| {
+                    let sw = dot(&it.size);
+                    if sw == 0 {
+                        return 0;
+                    }
+                    it.allowed_types
+                        .iter()
+                        .flatten()
+                        .filter_map(|&t| {
+                            let cw = dot(&caps[t]);
+                            (cw > 0).then(|| u128::from(offers[t].price.micros()) * sw / cw)
+                        })
+                        .min()
+                        .unwrap_or(0)
+                })
+                .sum::<u128>()
+        })
+        .max()
+        .unwrap_or(0);
+    u64::try_from(best).unwrap_or(u64::MAX)
+}
+
 impl NodeMixProblem {
     /// Validates candidates and groups.
     ///
@@ -898,15 +1009,16 @@ impl NodeMixProblem {
             ..PackOptions::default()
         };
         let mut runs = 0u32;
-        let mut split = false;
-        let mut first_lb: Option<u64> = None;
-        let result = loop {
+        let mut run = |limit: &[Option<u32>]| -> Result<Option<PackResult>, PlanError> {
+            if items.is_empty() || offers.is_empty() {
+                return Ok(None);
+            }
             runs += 1;
             let inst = Instance {
                 items: items.clone(),
                 bin_types: offers
                     .iter()
-                    .zip(&limit)
+                    .zip(limit)
                     .map(|(o, l)| BinType {
                         name: Some(format!(
                             "{}/{}",
@@ -919,45 +1031,66 @@ impl NodeMixProblem {
                     .collect(),
                 open_bins: Vec::new(),
             };
-            let r = if items.is_empty() || offers.is_empty() {
-                None
-            } else {
-                Some(pack(&inst, &opts).map_err(|source| PlanError::Packer { source })?)
-            };
-            if let Some(r) = &r {
-                first_lb.get_or_insert(r.lower_bound.0);
-            }
-            // Joint limits: nodes of a type over both classes.
+            pack(&inst, &opts)
+                .map(Some)
+                .map_err(|source| PlanError::Packer { source })
+        };
+        // Nodes per candidate and class.
+        let usage = |r: &Option<PackResult>| -> Vec<[u32; 2]> {
             let mut used = vec![[0u32; 2]; self.candidates.len()];
-            if let Some(r) = &r {
+            if let Some(r) = r {
                 for b in &r.bins {
                     let o = offers[b.bin_type];
                     used[o.cand][o.class as usize] += 1;
                 }
             }
-            let mut violated = false;
-            for (c, cand) in self.candidates.iter().enumerate() {
-                if let Some(maxc) = cand.max_count {
-                    let [od, sp] = used[c];
-                    if od + sp > maxc {
-                        violated = true;
-                        for (i, o) in offers.iter().enumerate() {
-                            if o.cand == c {
-                                limit[i] = Some(match o.class {
-                                    PricingClass::Spot => sp,
-                                    PricingClass::OnDemand => maxc - sp,
-                                });
-                            }
-                        }
+            used
+        };
+        let key = |r: &Option<PackResult>| {
+            r.as_ref()
+                .map_or((0, 0), |r| (r.unplaced.len(), r.objective.0))
+        };
+        let mut split = false;
+        let mut result = run(&limit)?;
+        // The first run relaxes every joint limit to per-class limits: its
+        // bound is valid for the joint problem too.
+        let first = result.as_ref().map(|r| (r.lower_bound.0, r.unplaced.len()));
+        // Joint limits: while some type has more nodes than `max_count` over
+        // both classes, fix its split (spot keeps what it used, or on-demand
+        // does; the cheaper packing wins) and pack again. A fixed type cannot
+        // be violated again, so this ends within one round per type.
+        loop {
+            let used = usage(&result);
+            let violated = self.candidates.iter().enumerate().find_map(|(c, cand)| {
+                let m = cand.max_count?;
+                (used[c][0] + used[c][1] > m).then_some((c, m))
+            });
+            let Some((c, m)) = violated else { break };
+            split = true;
+            let [od, sp] = used[c];
+            let mut best: Option<(Vec<Option<u32>>, Option<PackResult>)> = None;
+            for (keep_od, keep_sp) in [(m - sp.min(m), sp.min(m)), (od.min(m), m - od.min(m))] {
+                let mut l = limit.clone();
+                for (i, o) in offers.iter().enumerate() {
+                    if o.cand == c {
+                        l[i] = Some(match o.class {
+                            PricingClass::OnDemand => keep_od,
+                            PricingClass::Spot => keep_sp,
+                        });
                     }
                 }
+                if best.as_ref().is_some_and(|(bl, _)| *bl == l) {
+                    continue;
+                }
+                let r = run(&l)?;
+                if best.as_ref().is_none_or(|(_, br)| key(&r) < key(br)) {
+                    best = Some((l, r));
+                }
             }
-            if !violated || runs > 64 {
-                break r;
-            }
-            split = true;
-        };
-
+            let (l, r) = best.expect("two splits tried");
+            limit = l;
+            result = r;
+        }
         // Assemble.
         let mut per_node: Vec<(usize, NodeAssignment, [u64; 2], u64)> = Vec::new();
         let mut placed = vec![false; replicas.len()];
@@ -1130,11 +1263,26 @@ impl NodeMixProblem {
             })
             .collect();
 
-        let (termination, proven, packer_lb) = match &result {
-            Some(r) => (r.termination, r.proven_optimal, r.lower_bound.0),
-            None => (Termination::Optimal, true, 0),
+        let (termination, proven) = match &result {
+            Some(r) => (r.termination, r.proven_optimal),
+            None => (Termination::Optimal, true),
         };
-        let lb = first_lb.unwrap_or(0).min(packer_lb).min(cost);
+        // Valid bounds: the first run's (a relaxation of the joint limits)
+        // when the same replicas are placed, and the per-replica share bound.
+        let relaxed = match (first, &result) {
+            (Some((lb, n)), Some(r)) if n == r.unplaced.len() => lb,
+            _ => 0,
+        };
+        let share = result.as_ref().map_or(0, |r| {
+            let caps: Vec<Vec<u64>> = offers.iter().map(|o| capacity_of(o.cand)).collect();
+            let placed: Vec<&Item> = r
+                .bins
+                .iter()
+                .flat_map(|b| b.items.iter().map(|&i| &items[i]))
+                .collect();
+            share_bound(&placed, &caps, &offers, 2, models.len())
+        });
+        let lb = relaxed.max(share).min(cost);
         let proven = (proven && !split) || lb == cost;
         let lb = if proven { cost } else { lb };
         Ok(NodeMix {

@@ -1,9 +1,12 @@
 //! `rightsizer plan <file>`: the cheapest (or greenest) accelerator mix for a
 //! demand, from a YAML/JSON planning document (see `rightsizer::plan::spec`),
-//! printed as a table or JSON, with what-if sweeps.
+//! printed as a table or JSON, with what-if sweeps. With a `nodes:` section
+//! the plan is then packed onto instance types (node mix: counts per type
+//! and pricing class, cost per hour and month, energy, utilisation).
 
 use crate::common::{is_yaml, read_file, CliResult};
 use rightsizer::plan::fleet::{FleetOutcome, SolveConfig};
+use rightsizer::plan::nodemix::{NodeMix, ENERGY_MODEL};
 use rightsizer::plan::spec::{PlanReport, PlanSpec};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,13 +14,14 @@ use std::time::Duration;
 /// Arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Planning document (YAML or JSON): objective, options, demand, what_if;
-    /// or a Mélange solver input under `melange:`.
+    /// Planning document (YAML or JSON): objective, options, demand, what_if,
+    /// optional nodes (instance types for the plan); or a Mélange solver input
+    /// under `melange:`.
     pub file: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Wall-clock budget of each solve, in milliseconds.
+    /// Wall-clock budget of each solve (fleet and node packing), in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub time_limit_ms: u64,
 }
@@ -94,6 +98,9 @@ fn render(r: &PlanReport) -> String {
             }
         }
     }
+    if let Some(n) = &r.nodes {
+        s += &render_nodes(n);
+    }
     if !r.what_if.is_empty() {
         s += "what-if:\n";
         for w in &r.what_if {
@@ -116,6 +123,80 @@ fn render(r: &PlanReport) -> String {
                 (None, None) => {}
             }
         }
+    }
+    s
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn render_nodes(n: &NodeMix) -> String {
+    let mut s = String::from("node mix:\n");
+    s += &format!(
+        "  {:<26} {:<9} {:>5} {:>14} {:>14} {:>7} {:>7} {:>7} {:>8}  replicas\n",
+        "instance type", "pricing", "count", "price/h", "cost/h", "cpu", "mem", "gpu", "power"
+    );
+    for l in &n.lines {
+        let reps: Vec<String> = l.replicas.iter().map(|(g, k)| format!("{k}x{g}")).collect();
+        s += &format!(
+            "  {:<26} {:<9} {:>5} {:>14} {:>14} {:>7} {:>7} {:>7} {:>8}  {}\n",
+            l.instance_type,
+            l.pricing.to_string(),
+            l.count,
+            l.unit_price.to_string(),
+            l.cost.to_string(),
+            pct(l.cpu_utilisation),
+            pct(l.memory_utilisation),
+            l.device_utilisation.map_or("-".into(), pct),
+            l.power.to_string(),
+            reps.join(" ")
+        );
+    }
+    s += &format!(
+        "  nodes: {} on-demand + {} spot; cost: {} ({} per month at {} h)\n",
+        n.on_demand_nodes, n.spot_nodes, n.cost_per_hour, n.cost_per_month, n.hours_per_month
+    );
+    s += &format!(
+        "  power: {} (estimate), {:.1} kWh per month\n  energy model: {ENERGY_MODEL}\n",
+        n.power, n.energy_kwh_per_month
+    );
+    if !n.host_power_unknown.is_empty() {
+        s += &format!(
+            "  host power unknown (counted as 0 W): {}\n",
+            n.host_power_unknown.join(", ")
+        );
+    }
+    if !n.device_power_unknown.is_empty() {
+        s += &format!(
+            "  device power unknown (counted as 0 W): {}\n",
+            n.device_power_unknown.join(", ")
+        );
+    }
+    s += &format!(
+        "  packer: {:?}, cost {} >= lower bound {} (gap {:.3}%), proven optimal: {}{}\n",
+        n.termination,
+        n.cost_per_hour,
+        n.lower_bound,
+        100.0 * n.gap,
+        n.proven_optimal,
+        if n.limits_split {
+            " (max_count split between on-demand and spot)"
+        } else {
+            ""
+        }
+    );
+    let spot: Vec<String> = n
+        .groups
+        .iter()
+        .filter(|(_, g)| g.spot > 0)
+        .map(|(name, g)| format!("{name} {}/{}", g.spot, g.replicas))
+        .collect();
+    if !spot.is_empty() {
+        s += &format!("  replicas on spot: {}\n", spot.join(", "));
+    }
+    for u in &n.unplaced {
+        s += &format!("  UNPLACED {} x {}: {}\n", u.replicas, u.group, u.reason);
     }
     s
 }
