@@ -10,6 +10,7 @@ use crate::oned;
 use crate::result::{BinSource, Budget, PackResult, Termination, WorkCounters};
 use crate::rng::SplitMix64;
 use crate::search::{insert_min_overflow, Tabu};
+use crate::vsearch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -139,6 +140,19 @@ pub fn pack(inst: &Instance, opts: &PackOptions) -> Result<PackResult, PackError
     let all_placed = best.unplaced.len() + placeable.len() == p.n;
     let mut proven = all_placed && best.cost() <= lb;
 
+    if !proven && all_placed && p.uniform() && p.types[0].cost > 0 {
+        // Bins forced to be exactly full: exact cover by exact-fill patterns.
+        let target = lb / p.types[0].cost;
+        if let Some(mut s) = vsearch::perfect_fit(&p, &placeable, target, &mut clock, &mut rng) {
+            s.unplaced = std::mem::take(&mut best.unplaced);
+            if s.key() < best.key() {
+                best = s;
+                proven = best.cost() <= lb;
+            } else {
+                best.unplaced = s.unplaced;
+            }
+        }
+    }
     if !proven && all_placed {
         if p.uniform() {
             eliminate_uniform(&p, &mut best, lb, &mut clock, &mut rng, &mut work);
