@@ -78,6 +78,19 @@ impl Clock {
         false
     }
 
+    /// Share of the budget used so far (0 when unlimited; the larger of
+    /// the time and iteration shares).
+    pub fn fraction(&self) -> f64 {
+        let mut f = 0.0f64;
+        if let Some(max) = self.budget.iterations {
+            f = f.max(self.used as f64 / max.max(1) as f64);
+        }
+        if let Some(t) = self.budget.time {
+            f = f.max(self.start.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
+        }
+        f
+    }
+
     /// Iterations left (`u64::MAX` when unlimited).
     pub fn left(&self) -> u64 {
         self.budget
@@ -144,12 +157,10 @@ pub fn pack(inst: &Instance, opts: &PackOptions) -> Result<PackResult, PackError
         // Bins forced to be exactly full: exact cover by exact-fill patterns.
         let target = lb / p.types[0].cost;
         if let Some(mut s) = vsearch::perfect_fit(&p, &placeable, target, &mut clock, &mut rng) {
-            s.unplaced = std::mem::take(&mut best.unplaced);
+            s.unplaced = best.unplaced.clone();
             if s.key() < best.key() {
                 best = s;
                 proven = best.cost() <= lb;
-            } else {
-                best.unplaced = s.unplaced;
             }
         }
     }

@@ -166,10 +166,12 @@ pub(crate) fn perfect_fit(
     if pats.is_empty() {
         return None;
     }
-    let chosen = exact_cover(&kinds, &pats, target, clock, rng)?;
-    // materialise the bins
+
+    let (chosen, _complete) = exact_cover(&kinds, &pats, target, clock, rng)?;
+    // materialise the bins; items of a partial cover go first fit
+    // decreasing into further bins
     let mut next = vec![0usize; nk];
-    let mut bins = Vec::with_capacity(chosen.len());
+    let mut bins = Vec::with_capacity(target as usize);
     for pi in chosen {
         let mut b = Bin::new_of_type(p, 0);
         for &k in &pats[pi] {
@@ -178,6 +180,22 @@ pub(crate) fn perfect_fit(
             b.add(i, p.s(i));
         }
         bins.push(b);
+    }
+    let full = bins.len();
+    let mut rest: Vec<usize> = (0..nk)
+        .flat_map(|k| kinds.members[k][next[k]..].iter().copied())
+        .collect();
+    p.sort_largest_first(&mut rest);
+    for i in rest {
+        let s = p.s(i);
+        match bins[full..].iter_mut().find(|b| b.fits(s)) {
+            Some(b) => b.add(i, s),
+            None => {
+                let mut b = Bin::new_of_type(p, 0);
+                b.add(i, s);
+                bins.push(b);
+            }
+        }
     }
     debug_assert!(bins
         .iter()
@@ -188,121 +206,274 @@ pub(crate) fn perfect_fit(
     })
 }
 
+/// Incremental exact-cover state (dancing-links style counters): `bad[q]`
+/// counts the kinds of pattern `q` with fewer items left than `q` needs,
+/// `avail[k]` the applicable patterns containing kind `k`.
+struct Cover<'a> {
+    pats: &'a [Vec<u32>],
+    /// distinct (kind, need) of each pattern
+    pat_kinds: Vec<Vec<(u32, u32)>>,
+    /// (pattern, need) per kind
+    of_kind: Vec<Vec<(u32, u32)>>,
+    left: Vec<usize>,
+    bad: Vec<u32>,
+    avail: Vec<u32>,
+}
+
+impl<'a> Cover<'a> {
+    fn new(kinds: &Kinds, pats: &'a [Vec<u32>]) -> Self {
+        let nk = kinds.members.len();
+        let left: Vec<usize> = kinds.members.iter().map(Vec::len).collect();
+        let mut pat_kinds = Vec::with_capacity(pats.len());
+        let mut of_kind: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nk];
+        for (q, pat) in pats.iter().enumerate() {
+            let mut v: Vec<(u32, u32)> = Vec::new();
+            for &k in pat {
+                match v.last_mut() {
+                    Some(last) if last.0 == k => last.1 += 1,
+                    _ => v.push((k, 1)),
+                }
+            }
+            for &(k, need) in &v {
+                of_kind[k as usize].push((q as u32, need));
+            }
+            pat_kinds.push(v);
+        }
+        let mut c = Cover {
+            pats,
+            pat_kinds,
+            of_kind,
+            left,
+            bad: vec![0; pats.len()],
+            avail: vec![0; nk],
+        };
+        for q in 0..pats.len() {
+            let b = c.pat_kinds[q]
+                .iter()
+                .filter(|&&(k, need)| need as usize > c.left[k as usize])
+                .count() as u32;
+            c.bad[q] = b;
+            if b == 0 {
+                for &(k, _) in &c.pat_kinds[q] {
+                    c.avail[k as usize] += 1;
+                }
+            }
+        }
+        c
+    }
+
+    fn dec(&mut self, k: usize) {
+        self.left[k] -= 1;
+        let l = self.left[k] as u32;
+        for &(q, need) in &self.of_kind[k] {
+            if need == l + 1 {
+                self.bad[q as usize] += 1;
+                if self.bad[q as usize] == 1 {
+                    for &(k2, _) in &self.pat_kinds[q as usize] {
+                        self.avail[k2 as usize] -= 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn inc(&mut self, k: usize) {
+        let l = self.left[k] as u32;
+        self.left[k] += 1;
+        for &(q, need) in &self.of_kind[k] {
+            if need == l + 1 {
+                self.bad[q as usize] -= 1;
+                if self.bad[q as usize] == 0 {
+                    for &(k2, _) in &self.pat_kinds[q as usize] {
+                        self.avail[k2 as usize] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, q: usize) {
+        for j in 0..self.pats[q].len() {
+            self.dec(self.pats[q][j] as usize);
+        }
+    }
+
+    fn undo(&mut self, q: usize) {
+        for j in (0..self.pats[q].len()).rev() {
+            self.inc(self.pats[q][j] as usize);
+        }
+    }
+
+    /// Applicable patterns of the kind with the fewest (ties: lowest
+    /// `tie` key); `None` when every item is covered.
+    fn choose(&self, tie: &[u64]) -> Option<Vec<u32>> {
+        let mut best: Option<(u32, u64, usize)> = None;
+        for k in 0..self.left.len() {
+            if self.left[k] == 0 {
+                continue;
+            }
+            // branching degree with multiplicities (cf. Knuth's algorithm M)
+            let theta = (self.avail[k] + 1).saturating_sub(self.left[k] as u32);
+            let key = (if self.avail[k] == 0 { 0 } else { theta.max(1) }, tie[k]);
+            if best.is_none_or(|b| key < (b.0, b.1)) {
+                best = Some((key.0, key.1, k));
+                if key.0 == 0 {
+                    break;
+                }
+            }
+        }
+        let (_, _, k) = best?;
+        Some(
+            self.of_kind[k]
+                .iter()
+                .filter(|&&(q, _)| self.bad[q as usize] == 0)
+                .map(|&(q, _)| q)
+                .collect(),
+        )
+    }
+}
+
+/// Outcome of one bounded depth-first run.
+enum Run {
+    Found(Vec<usize>),
+    /// The whole tree was searched: no cover.
+    Exhausted,
+    /// Node limit or budget reached.
+    Limit,
+}
+
 /// Exact cover with multiplicities: choose patterns (with repetition) whose
 /// kind counts add up to every kind's count, using at most `target`
-/// patterns. Returns pattern indices.
+/// patterns. Depth-first with restarts (growing node limits, reshuffled
+/// candidate orders and tie-breaks). Returns pattern indices.
 fn exact_cover(
     kinds: &Kinds,
     pats: &[Vec<u32>],
     target: u64,
     clock: &mut Clock,
     rng: &mut SplitMix64,
-) -> Option<Vec<usize>> {
+) -> Option<(Vec<usize>, bool)> {
+    let mut cover = Cover::new(kinds, pats);
     let nk = kinds.members.len();
-    let mut left: Vec<usize> = kinds.members.iter().map(Vec::len).collect();
-    let mut of_kind: Vec<Vec<u32>> = vec![Vec::new(); nk];
-    for (pi, pat) in pats.iter().enumerate() {
-        let mut prev = u32::MAX;
-        for &k in pat {
-            if k != prev {
-                of_kind[k as usize].push(pi as u32);
-                prev = k;
-            }
-        }
-    }
-    // kinds no pattern covers: no exact cover
-    if of_kind.iter().any(Vec::is_empty) {
+    if (0..nk).any(|k| cover.avail[k] == 0) {
         return None;
     }
-    // shuffle once for diversity (seeded)
-    for list in of_kind.iter_mut() {
-        for i in (1..list.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            list.swap(i, j);
+    let mut tie: Vec<u64> = (0..nk as u64).collect();
+    let mut limit = 2_000 + 20 * nk as u64;
+    let mut partial: Vec<usize> = Vec::new();
+    // the cover search may use up to 60% of the budget; the rest goes to
+    // the bin-elimination search from the best partial cover
+    let stop_at = 0.6;
+    for round in 0.. {
+        if round > 0 {
+            for t in tie.iter_mut() {
+                *t = rng.next_u64();
+            }
+        }
+        let run = dfs(
+            &mut cover,
+            target,
+            limit,
+            &tie,
+            clock,
+            rng,
+            round > 0,
+            &mut partial,
+            stop_at,
+        );
+        match run {
+            Run::Found(v) => return Some((v, true)),
+            Run::Exhausted => break,
+            Run::Limit => {
+                if clock.out() || clock.fraction() >= stop_at {
+                    break;
+                }
+                limit = limit * 3 / 2;
+            }
         }
     }
-    let applicable = |left: &[usize], pat: &[u32]| -> bool {
-        let mut j = 0;
-        while j < pat.len() {
-            let mut e = j;
-            while e < pat.len() && pat[e] == pat[j] {
-                e += 1;
-            }
-            if e - j > left[pat[j] as usize] {
-                return false;
-            }
-            j = e;
-        }
-        true
-    };
-    let mut remaining_items: usize = left.iter().sum();
-    // stack of (candidates, next index, applied pattern)
+    (!partial.is_empty()).then_some((partial, false))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dfs(
+    cover: &mut Cover,
+    target: u64,
+    limit: u64,
+    tie: &[u64],
+    clock: &mut Clock,
+    rng: &mut SplitMix64,
+    shuffle: bool,
+    partial: &mut Vec<usize>,
+    stop_at: f64,
+) -> Run {
+    let mut remaining: usize = cover.left.iter().sum();
+    // frames: (candidates, next index, applied pattern)
     let mut stack: Vec<(Vec<u32>, usize, Option<u32>)> = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();
     let mut nodes = 0u64;
-    let choose = |left: &[usize]| -> Option<Vec<u32>> {
-        let mut best: Option<(usize, usize, Vec<u32>)> = None;
-        for k in 0..nk {
-            if left[k] == 0 {
-                continue;
-            }
-            let c: Vec<u32> = of_kind[k]
-                .iter()
-                .copied()
-                .filter(|&pi| applicable(left, &pats[pi as usize]))
-                .collect();
-            if best.as_ref().is_none_or(|b| c.len() < b.0) {
-                let done = c.len() <= 1;
-                best = Some((c.len(), k, c));
-                if done {
-                    break;
-                }
+    let pick = |cover: &Cover, rng: &mut SplitMix64| -> Option<Vec<u32>> {
+        let mut c = cover.choose(tie)?;
+        if shuffle {
+            for i in (1..c.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                c.swap(i, j);
             }
         }
-        best.map(|b| b.2)
+        Some(c)
     };
-    let first = choose(&left)?;
+    let Some(first) = pick(cover, rng) else {
+        return Run::Found(Vec::new());
+    };
     stack.push((first, 0, None));
-    loop {
+    let result = loop {
         nodes += 1;
         if nodes % 64 == 0 {
             clock.used += 64;
-            if clock.out() {
-                return None;
+            if nodes >= limit || clock.out() || clock.fraction() >= stop_at {
+                break Run::Limit;
             }
         }
-        let top = stack.last_mut()?;
-        // undo the previously applied pattern of this frame
-        if let Some(pi) = top.2.take() {
-            for &k in &pats[pi as usize] {
-                left[k as usize] += 1;
-            }
-            remaining_items += pats[pi as usize].len();
+        let Some(top) = stack.last_mut() else {
+            break Run::Exhausted;
+        };
+        if let Some(q) = top.2.take() {
+            cover.undo(q as usize);
+            remaining += cover.pats[q as usize].len();
             chosen.pop();
         }
         if top.1 >= top.0.len() || chosen.len() as u64 >= target {
             stack.pop();
             continue;
         }
-        let pi = top.0[top.1];
+        let q = top.0[top.1];
         top.1 += 1;
-        top.2 = Some(pi);
-        for &k in &pats[pi as usize] {
-            left[k as usize] -= 1;
+        top.2 = Some(q);
+        cover.apply(q as usize);
+        remaining -= cover.pats[q as usize].len();
+        chosen.push(q as usize);
+        if chosen.len() > partial.len() {
+            partial.clone_from(&chosen);
         }
-        remaining_items -= pats[pi as usize].len();
-        chosen.push(pi as usize);
-        if remaining_items == 0 {
-            return Some(chosen);
+        if remaining == 0 {
+            break Run::Found(chosen.clone());
         }
         if chosen.len() as u64 >= target {
             continue;
         }
-        match choose(&left) {
-            Some(c) if !c.is_empty() => stack.push((c, 0, None)),
-            _ => {}
+        if let Some(c) = pick(cover, rng) {
+            if !c.is_empty() {
+                stack.push((c, 0, None));
+            }
+        }
+    };
+    // restore the counters for the next run
+    while let Some((_, _, applied)) = stack.pop() {
+        if let Some(q) = applied {
+            cover.undo(q as usize);
         }
     }
+    result
 }
 
 #[cfg(test)]
