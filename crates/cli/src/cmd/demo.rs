@@ -4,6 +4,19 @@
 //! places a mix of CPU, fractional-GPU, MIG, whole-GPU, gang and ASIC
 //! workloads, and prints what went where, why the rest did not fit, and what
 //! the cluster costs.
+//!
+//! Then, from the scenario's `capacity_plan` section:
+//!
+//! * **selection**: one LLM serving workload across catalog accelerators,
+//!   with $ per 1M output tokens, J per token, TPOT headroom and the Pareto
+//!   set; infeasible options with the reason;
+//! * **planning**: the cheapest fleet for a demand of a few input×output
+//!   buckets over the feasible options (exact branch and bound), against the
+//!   cheapest single-type fleet.
+//!
+//! Throughputs are first-order estimates from the spec sheets (memory-bound
+//! decode; prefill is not modelled) unless `--profiles <table>` gives measured
+//! ones; every figure says which.
 
 use crate::common::{read_file, CliResult};
 use rightsizer::catalog::Catalog;
@@ -14,6 +27,14 @@ use rightsizer::place::engine::{Decision, Engine, EngineConfig, KubePlugin, PodS
 use rightsizer::place::kube::{FitScorer, Strategy};
 use rightsizer::place::plugins::AcceleratorAffinity;
 use rightsizer::place::share::SharePolicy;
+use rightsizer::plan::fleet::{
+    AcceleratorOption, DemandBucket, FleetOutcome, FleetProblem, Objective, SolveConfig, StopReason,
+};
+use rightsizer::plan::profiles::{Bucket, ProfileTable, Slo};
+use rightsizer::plan::select::{
+    candidates_from_catalog, select, Candidate, Evaluated, Infeasible, LlmWorkload, MeasuredPoint,
+    ProfileSource,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +51,10 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// A measured profile table (CSV or JSON, see `rightsizer_plan::profiles`)
+    /// whose rows for the capacity-plan workload replace the estimates.
+    #[arg(long)]
+    profiles: Option<PathBuf>,
 }
 
 /// Nodes of one instance type.
@@ -49,6 +74,69 @@ struct NodePool {
 struct Scenario {
     node_pools: Vec<NodePool>,
     workloads: Vec<Workload>,
+    /// Accelerator selection and fleet planning for one LLM workload.
+    #[serde(default)]
+    capacity_plan: Option<CapacityPlan>,
+}
+
+/// The LLM workload of the capacity plan (its context comes from the bucket).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct LlmModel {
+    name: String,
+    params_billion: f64,
+    bytes_per_param: f64,
+    #[serde(default)]
+    kv_bytes_per_token: f64,
+    max_batch: u32,
+    tpot_slo_ms: f64,
+    #[serde(default = "default_reserve")]
+    memory_reserve: f64,
+}
+
+fn default_reserve() -> f64 {
+    0.1
+}
+
+/// One candidate: an accelerator model of the catalog and devices per replica.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct CandidateSpec {
+    model: String,
+    #[serde(default = "one")]
+    count: u32,
+    /// At most this many replicas may be bought (quota, availability).
+    #[serde(default)]
+    max_count: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One demand bucket: `<input>x<output>` tokens and its request rate.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DemandSpec {
+    bucket: String,
+    rate: f64,
+}
+
+/// The `capacity_plan` section of a scenario.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct CapacityPlan {
+    model: LlmModel,
+    /// The bucket the selection table is computed for.
+    select_for: String,
+    candidates: Vec<CandidateSpec>,
+    demand: Vec<DemandSpec>,
+    #[serde(default = "default_slices")]
+    slice_factor: u32,
+}
+
+fn default_slices() -> u32 {
+    4
 }
 
 /// Where one pod went.
@@ -82,6 +170,62 @@ struct Report {
     unplaced: usize,
     cost_per_hour: String,
     cost_per_month: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selection: Option<SelectionReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planning: Option<PlanningReport>,
+}
+
+/// Accelerator selection for the capacity-plan workload.
+#[derive(Debug, Serialize)]
+struct SelectionReport {
+    workload: String,
+    bucket: String,
+    tpot_slo_ms: f64,
+    /// Where throughputs come from when not measured.
+    estimate_model: &'static str,
+    /// Cheapest per token first.
+    feasible: Vec<Evaluated>,
+    infeasible: BTreeMap<String, Infeasible>,
+}
+
+/// One demand bucket of the plan, with the throughput per option.
+#[derive(Debug, Serialize)]
+struct BucketReport {
+    bucket: String,
+    rate_req_s: f64,
+    /// Requests/s one replica sustains under the SLO; options absent cannot serve it.
+    throughput_req_s: BTreeMap<String, f64>,
+    source: BTreeMap<String, ProfileSource>,
+}
+
+/// The cheapest single-type fleet (within its limit) and what the mix saves against it.
+#[derive(Debug, Serialize)]
+struct SingleTypeReport {
+    option: String,
+    count: u32,
+    cost_per_hour: String,
+    saving_pct: f64,
+}
+
+/// The fleet plan.
+#[derive(Debug, Serialize)]
+struct PlanningReport {
+    slice_factor: u32,
+    buckets: Vec<BucketReport>,
+    /// Options priced per replica-hour.
+    prices: BTreeMap<String, String>,
+    /// Replica limits (quota) per option.
+    limits: BTreeMap<String, u32>,
+    counts: BTreeMap<String, u32>,
+    cost_per_hour: Option<String>,
+    cost_per_month: Option<String>,
+    optimal: bool,
+    gap: f64,
+    stop: Option<StopReason>,
+    cheapest_single_type: Option<SingleTypeReport>,
+    /// Set when no fleet can serve the demand (the binding constraint).
+    infeasible: Option<String>,
 }
 
 /// Runs the demo.
@@ -98,13 +242,222 @@ pub fn run(args: &Args) -> CliResult {
     }
     let mut engine = Engine::new(state, engine_config())?;
     let workloads = place_all(&mut engine, &scenario.workloads);
-    let report = report(engine.state(), workloads, &prices);
+    let mut report = report(engine.state(), workloads, &prices);
+    let table = match &args.profiles {
+        Some(p) => Some(ProfileTable::from_path(p)?),
+        None => None,
+    };
+    if let Some(cp) = &scenario.capacity_plan {
+        let (sel, plan) = capacity_plan(cp, &catalog, table.as_ref())?;
+        report.selection = Some(sel);
+        report.planning = Some(plan);
+    } else if table.is_some() {
+        return Err("--profiles needs a scenario with a `capacity_plan` section".into());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_report(&report);
     }
     Ok(())
+}
+
+const ESTIMATE_MODEL: &str = "spec-sheet estimate: memory-bound decode at the largest batch that fits and meets the TPOT SLO; prefill not modelled; J/token at board TDP (an upper bound)";
+
+fn token_bucket(text: &str, field: &str) -> Result<(Bucket, u32, u32), crate::common::CliError> {
+    match text.parse::<Bucket>() {
+        Ok(b @ Bucket::Tokens { input, output }) => Ok((b, input, output)),
+        _ => Err(format!(
+            "capacity_plan.{field}: {text:?} is not an <input>x<output> token bucket, e.g. 512x128"
+        )
+        .into()),
+    }
+}
+
+fn llm_workload(m: &LlmModel, input: u32, output: u32) -> LlmWorkload {
+    LlmWorkload {
+        name: m.name.clone(),
+        params_billion: m.params_billion,
+        bytes_per_param: m.bytes_per_param,
+        kv_bytes_per_token: m.kv_bytes_per_token,
+        context_tokens: input.saturating_add(output),
+        max_batch: m.max_batch,
+        tpot_slo_ms: m.tpot_slo_ms,
+        memory_reserve: m.memory_reserve,
+    }
+}
+
+/// Measured points of `bucket` for the candidates (others in the table are ignored).
+fn measured_for(
+    table: Option<&ProfileTable>,
+    workload: &str,
+    bucket: &Bucket,
+    candidates: &[Candidate],
+) -> Result<BTreeMap<String, MeasuredPoint>, crate::common::CliError> {
+    let Some(t) = table else {
+        return Ok(BTreeMap::new());
+    };
+    let mut points = t.measured_points_in(workload, bucket)?;
+    points.retain(|name, _| candidates.iter().any(|c| &c.name == name));
+    Ok(points)
+}
+
+/// Selection for `select_for`, then the fleet plan for the demand buckets.
+fn capacity_plan(
+    cp: &CapacityPlan,
+    catalog: &Catalog,
+    table: Option<&ProfileTable>,
+) -> Result<(SelectionReport, PlanningReport), crate::common::CliError> {
+    let m = &cp.model;
+    if let Some(t) = table {
+        // Measurements only replace estimates when taken under the same SLO.
+        for r in t.rows().iter().filter(|r| r.workload == m.name) {
+            if r.slo != Slo::TpotMs(m.tpot_slo_ms) {
+                return Err(format!(
+                    "{}: workload `{}` was measured under {} but the demo's SLO is tpot <= {} ms",
+                    t.origin().display(),
+                    m.name,
+                    r.slo,
+                    m.tpot_slo_ms
+                )
+                .into());
+            }
+        }
+    }
+    let models: Vec<(&str, u32)> = cp
+        .candidates
+        .iter()
+        .map(|c| (c.model.as_str(), c.count))
+        .collect();
+    let candidates = candidates_from_catalog(catalog, &models)?;
+
+    // (a) Selection.
+    let (sb, si, so) = token_bucket(&cp.select_for, "select_for")?;
+    let measured = measured_for(table, &m.name, &sb, &candidates)?;
+    let sel = select(&llm_workload(m, si, so), &candidates, &measured)?;
+    let selection = SelectionReport {
+        workload: m.name.clone(),
+        bucket: sb.label(),
+        tpot_slo_ms: m.tpot_slo_ms,
+        estimate_model: ESTIMATE_MODEL,
+        feasible: sel.feasible,
+        infeasible: sel.infeasible,
+    };
+
+    // (b) Planning: per bucket, each candidate's tokens/s under the SLO as req/s.
+    let mut buckets = Vec::new();
+    for (i, d) in cp.demand.iter().enumerate() {
+        let (b, input, output) = token_bucket(&d.bucket, &format!("demand[{i}].bucket"))?;
+        let measured = measured_for(table, &m.name, &b, &candidates)?;
+        let s = select(&llm_workload(m, input, output), &candidates, &measured)?;
+        buckets.push(BucketReport {
+            bucket: b.label(),
+            rate_req_s: d.rate,
+            throughput_req_s: s
+                .feasible
+                .iter()
+                .map(|e| (e.name.clone(), e.tokens_per_s / f64::from(output)))
+                .collect(),
+            source: s
+                .feasible
+                .iter()
+                .map(|e| (e.name.clone(), e.source))
+                .collect(),
+        });
+    }
+    // Options: priced candidates that serve at least one bucket, in candidate order.
+    let options: Vec<AcceleratorOption> = candidates
+        .iter()
+        .zip(&cp.candidates)
+        .filter(|(c, _)| {
+            buckets
+                .iter()
+                .any(|b| b.throughput_req_s.contains_key(&c.name))
+        })
+        .filter_map(|(c, spec)| {
+            let n = c.count;
+            c.price.map(|p| {
+                let mut o = AcceleratorOption::new(c.name.clone(), p).with_power(
+                    Watts::new(c.model.max_power.get().saturating_mul(n)),
+                    Watts::new(c.model.idle_power.get().saturating_mul(n)),
+                );
+                o.max_count = spec.max_count;
+                o
+            })
+        })
+        .collect();
+    let limits: BTreeMap<String, u32> = options
+        .iter()
+        .filter_map(|o| o.max_count.map(|m| (o.name.clone(), m)))
+        .collect();
+    let demand: Vec<DemandBucket> = buckets
+        .iter()
+        .map(|b| {
+            DemandBucket::new(
+                b.bucket.clone(),
+                b.rate_req_s,
+                options
+                    .iter()
+                    .map(|o| b.throughput_req_s.get(&o.name).copied())
+                    .collect(),
+            )
+        })
+        .collect();
+    let prices = options
+        .iter()
+        .map(|o| (o.name.clone(), o.price.to_string()))
+        .collect();
+    let problem = FleetProblem::new(options, demand, cp.slice_factor)?;
+    let planning = match problem.solve(Objective::Cost, &SolveConfig::default()) {
+        FleetOutcome::Plan(p) => {
+            // Single-type fleets within the option's limit.
+            let cheapest = p
+                .single_type
+                .iter()
+                .filter(|(name, st)| limits.get(*name).is_none_or(|&m| st.count <= m))
+                .min_by(|a, b| a.1.cost.cmp(&b.1.cost).then(a.0.cmp(b.0)))
+                .map(|(name, st)| SingleTypeReport {
+                    option: name.clone(),
+                    count: st.count,
+                    cost_per_hour: st.cost.to_string(),
+                    saving_pct: if st.cost.micros() == 0 {
+                        0.0
+                    } else {
+                        100.0 * (st.cost.micros() as f64 - p.cost.micros() as f64)
+                            / st.cost.micros() as f64
+                    },
+                });
+            PlanningReport {
+                slice_factor: cp.slice_factor,
+                buckets,
+                prices,
+                limits,
+                counts: p.counts.clone(),
+                cost_per_hour: Some(p.cost.to_string()),
+                cost_per_month: Some(p.monthly_cost().to_string()),
+                optimal: p.is_optimal(),
+                gap: p.gap,
+                stop: Some(p.stop),
+                cheapest_single_type: cheapest,
+                infeasible: None,
+            }
+        }
+        FleetOutcome::Infeasible(i) => PlanningReport {
+            slice_factor: cp.slice_factor,
+            buckets,
+            prices,
+            limits,
+            counts: BTreeMap::new(),
+            cost_per_hour: None,
+            cost_per_month: None,
+            optimal: false,
+            gap: f64::NAN,
+            stop: None,
+            cheapest_single_type: None,
+            infeasible: Some(i.to_string()),
+        },
+    };
+    Ok((selection, planning))
 }
 
 fn build_cluster(
@@ -280,6 +633,8 @@ fn report(
         unplaced,
         cost_per_hour: hourly.to_string(),
         cost_per_month: hourly.cost_for_hours(730).to_string(),
+        selection: None,
+        planning: None,
     }
 }
 
@@ -333,4 +688,121 @@ fn print_report(r: &Report) {
         "\n{} pods placed, {} not placed; cluster cost {} ({} per month of 730 h, on-demand)",
         r.placed, r.unplaced, r.cost_per_hour, r.cost_per_month
     );
+    if let Some(s) = &r.selection {
+        print_selection(s);
+    }
+    if let Some(p) = &r.planning {
+        print_planning(p);
+    }
+}
+
+fn source_tag(s: ProfileSource) -> &'static str {
+    match s {
+        ProfileSource::Measured => "measured",
+        ProfileSource::SpecEstimate => "estimate",
+    }
+}
+
+fn print_selection(s: &SelectionReport) {
+    println!(
+        "\naccelerator selection: {} on {} tokens (input x output), TPOT <= {} ms",
+        s.workload, s.bucket, s.tpot_slo_ms
+    );
+    println!("  (estimate = {})", s.estimate_model);
+    println!(
+        "  {:<16} {:>10} {:>8} {:>9} {:>8} {:>9} {:>6}  source",
+        "option", "$/1M tok", "J/tok", "tok/s", "TPOT ms", "headroom", "pareto"
+    );
+    for e in &s.feasible {
+        println!(
+            "  {:<16} {:>10.4} {:>8.4} {:>9.0} {:>8.2} {:>8.0}% {:>6}  {}",
+            e.name,
+            e.usd_per_million_tokens,
+            e.joules_per_token,
+            e.tokens_per_s,
+            e.tpot_ms,
+            100.0 * e.headroom,
+            if e.pareto { "yes" } else { "" },
+            source_tag(e.source)
+        );
+    }
+    for (name, why) in &s.infeasible {
+        let why = match why {
+            Infeasible::DoesNotFit {
+                need_bytes,
+                usable_bytes,
+            } => format!(
+                "does not fit: needs {:.2} GB, {:.2} GB usable",
+                need_bytes / 1e9,
+                usable_bytes / 1e9
+            ),
+            Infeasible::CannotMeetSlo { floor_ms, slo_ms } => format!(
+                "cannot meet the SLO: decode takes at least {floor_ms:.2} ms per token > {slo_ms} ms"
+            ),
+            Infeasible::NoPrice => "no price in the catalog".to_string(),
+            Infeasible::MeasuredCannotMeetSlo { slo_ms } => {
+                format!("measured: no rate meets TPOT <= {slo_ms} ms")
+            }
+        };
+        println!("  {name:<16} infeasible: {why}");
+    }
+}
+
+fn print_planning(p: &PlanningReport) {
+    println!(
+        "\ncapacity plan: cheapest fleet for the demand (slice factor {})",
+        p.slice_factor
+    );
+    for b in &p.buckets {
+        let per: Vec<String> = b
+            .throughput_req_s
+            .iter()
+            .map(|(o, t)| format!("{o} {t:.2} ({})", source_tag(b.source[o])))
+            .collect();
+        println!(
+            "  bucket {:<10} {:>6.2} req/s; req/s per replica: {}",
+            b.bucket,
+            b.rate_req_s,
+            if per.is_empty() {
+                "no option meets the SLO".to_string()
+            } else {
+                per.join(", ")
+            }
+        );
+    }
+    if let Some(why) = &p.infeasible {
+        println!("  no fleet: {why}");
+        return;
+    }
+    if !p.limits.is_empty() {
+        let l: Vec<String> = p
+            .limits
+            .iter()
+            .map(|(o, n)| format!("{o} <= {n}"))
+            .collect();
+        println!("  limits: {}", l.join(", "));
+    }
+    let mix: Vec<String> = p
+        .counts
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(o, n)| format!("{n} x {o} ({})", p.prices[o]))
+        .collect();
+    println!(
+        "  plan: {} = {} ({} per month); {}",
+        mix.join(" + "),
+        p.cost_per_hour.as_deref().unwrap_or("-"),
+        p.cost_per_month.as_deref().unwrap_or("-"),
+        if p.optimal {
+            "proven optimal (gap 0)".to_string()
+        } else {
+            format!("best found, gap {:.2}% ({:?})", 100.0 * p.gap, p.stop)
+        }
+    );
+    if let Some(s) = &p.cheapest_single_type {
+        println!(
+            "  cheapest single type: {} x {} = {}; the mix saves {:.1}%",
+            s.count, s.option, s.cost_per_hour, s.saving_pct
+        );
+    }
 }
