@@ -1,12 +1,24 @@
-//! Consistent-neighbourhood-style search for one-dimensional packing: the
-//! bins always stay feasible, the items that do not fit wait in a set `S`,
-//! and a tabu search swaps up to two items between a bin and `S` to pack
-//! more weight; a descent between bins concentrates the free space.
+//! Consistent neighbourhood search for one-dimensional packing, after
+//! Buljubašić & Vasquez (2016): to reach `m` bins, the search works on a
+//! *partial* solution of `m − 2` feasible bins plus a set `S` of
+//! unassigned items, and succeeds as soon as `S` fits into two bins.
+//!
+//! * Tabu phase: `Swap(p, q)` moves exchange `p ≤ 2` items of one bin with
+//!   `q ≤ 2` items of `S` (the bin stays feasible). The objective is
+//!   lexicographic: minimise the weight of `S`, then maximise the number of
+//!   items in `S` (many small items are easier to pack). An item moved from
+//!   `S` into a bin may not go back to `S` for a (randomised) tenure.
+//! * Descent phase: for each bin in turn, the best subset of the bin's
+//!   items plus `S` that fits (maximum weight, then fewest items) replaces
+//!   the bin's contents (general add/drop moves), until no bin improves.
+//!
+//! The phases alternate: a tabu phase of a bounded number of iterations
+//! without improvement, then a descent.
 
 use crate::rng::SplitMix64;
 
-/// Best move so far: (gain, tie key, bin, out indices, in indices).
-type Move = Option<(i64, u64, usize, [usize; 2], [usize; 2])>;
+/// Best move so far: (gain, items-in-S delta, bin, out indices, in indices).
+type Move = Option<(i64, i64, usize, [usize; 2], [usize; 2])>;
 
 /// Search state.
 pub(crate) struct Cns<'a> {
@@ -20,6 +32,73 @@ pub(crate) struct Cns<'a> {
     /// iteration until which an item may not go back to S
     tabu: Vec<u64>,
     iter: u64,
+}
+
+/// Splits `items` into at most two bins of capacity `c` when possible.
+fn fits_two(c: u64, w: &[u64], items: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let total: u64 = items.iter().map(|&i| w[i]).sum();
+    if total == 0 && items.is_empty() {
+        return Some(Vec::new());
+    }
+    if total <= c {
+        return Some(vec![items.to_vec()]);
+    }
+    if total > 2 * c || items.len() > 40 {
+        return None;
+    }
+    // subset with weight in [total − c, c]: DFS over decreasing weights
+    let mut idx = items.to_vec();
+    idx.sort_by(|&a, &b| w[b].cmp(&w[a]).then(a.cmp(&b)));
+    let lo = total - c;
+    let mut suf = vec![0u64; idx.len() + 1];
+    for k in (0..idx.len()).rev() {
+        suf[k] = suf[k + 1] + w[idx[k]];
+    }
+    let mut pick = vec![false; idx.len()];
+    let mut nodes = 0u32;
+    #[allow(clippy::too_many_arguments)]
+    fn rec(
+        k: usize,
+        sum: u64,
+        lo: u64,
+        c: u64,
+        idx: &[usize],
+        w: &[u64],
+        suf: &[u64],
+        pick: &mut [bool],
+        nodes: &mut u32,
+    ) -> bool {
+        if sum >= lo {
+            return true;
+        }
+        *nodes += 1;
+        if k == idx.len() || sum + suf[k] < lo || *nodes > 20_000 {
+            return false;
+        }
+        if sum + w[idx[k]] <= c {
+            pick[k] = true;
+            if rec(k + 1, sum + w[idx[k]], lo, c, idx, w, suf, pick, nodes) {
+                return true;
+            }
+            pick[k] = false;
+        }
+        rec(k + 1, sum, lo, c, idx, w, suf, pick, nodes)
+    }
+    // the largest item goes into the first bin (symmetry)
+    pick[0] = true;
+    if rec(1, w[idx[0]], lo, c, &idx, w, &suf, &mut pick, &mut nodes) {
+        let mut first = Vec::new();
+        let mut second = Vec::new();
+        for (k, &i) in idx.iter().enumerate() {
+            if pick[k] {
+                first.push(i);
+            } else {
+                second.push(i);
+            }
+        }
+        return Some(vec![first, second]);
+    }
+    None
 }
 
 impl<'a> Cns<'a> {
@@ -36,24 +115,30 @@ impl<'a> Cns<'a> {
         }
     }
 
-    /// Moves the items of the least loaded bin to `S` (one bin fewer).
-    pub fn drop_bin(&mut self) {
-        if self.bins.is_empty() {
-            return;
+    /// Moves the items of the `k` least loaded bins to `S`.
+    pub fn drop_bins(&mut self, k: usize) {
+        for _ in 0..k {
+            if self.bins.is_empty() {
+                return;
+            }
+            let (b, _) = self
+                .load
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, l)| (**l, *i))
+                .expect("nonempty");
+            let items = self.bins.swap_remove(b);
+            self.load.swap_remove(b);
+            self.s.extend(items);
         }
-        let (b, _) = self
-            .load
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, l)| (**l, *i))
-            .expect("nonempty");
-        let items = self.bins.swap_remove(b);
-        self.load.swap_remove(b);
-        self.s.extend(items);
     }
 
+    fn weight_s(&self) -> u64 {
+        self.s.iter().map(|&i| self.w[i]).sum()
+    }
+
+    /// Best-fit insertion of `S` items (largest first) where they fit.
     fn insert_all(&mut self) {
-        // largest first, best fit
         self.s
             .sort_by(|&a, &b| self.w[b].cmp(&self.w[a]).then(a.cmp(&b)));
         let mut keep = Vec::new();
@@ -78,58 +163,56 @@ impl<'a> Cns<'a> {
         self.s = keep;
     }
 
-    /// Descent between bins: moves and 1-1 swaps that increase Σ load².
-    fn descent(&mut self) {
-        let nb = self.bins.len();
+    /// Descent: each bin's contents become the best subset of (bin ∪ S)
+    /// that fits: maximum weight, then fewest items. Returns `true` when
+    /// the weight of `S` decreased.
+    fn descent(&mut self) -> bool {
+        let mut any = false;
         let mut improved = true;
         let mut rounds = 0;
-        while improved && rounds < 3 {
+        while improved && rounds < 4 {
             improved = false;
             rounds += 1;
-            for a in 0..nb {
-                for b in 0..nb {
-                    if a == b || self.load[a] < self.load[b] {
-                        continue;
+            for b in 0..self.bins.len() {
+                if self.load[b] == self.c || self.s.is_empty() {
+                    continue;
+                }
+                let mut pool: Vec<usize> = self.bins[b].clone();
+                pool.extend(self.s.iter().copied());
+                if pool.len() > 40 {
+                    continue;
+                }
+                pool.sort_by(|&x, &y| self.w[y].cmp(&self.w[x]).then(x.cmp(&y)));
+                let Some((sum, chosen)) = best_subset(self.c, self.w, &pool, self.load[b]) else {
+                    continue;
+                };
+                if sum > self.load[b] {
+                    let mut in_bin = vec![false; pool.len()];
+                    for &k in &chosen {
+                        in_bin[k] = true;
                     }
-                    // a is the fuller bin: move/swap to make it fuller still
-                    let ra = self.c - self.load[a];
-                    if ra == 0 {
-                        break;
-                    }
-                    let mut best: Option<(u64, usize, usize)> = None; // (gain, idx in b, idx in a or MAX)
-                    for (jb, &j) in self.bins[b].iter().enumerate() {
-                        if self.w[j] <= ra {
-                            let g = self.w[j];
-                            if best.is_none_or(|x| g > x.0) {
-                                best = Some((g, jb, usize::MAX));
-                            }
+                    let mut nb = Vec::new();
+                    let mut ns = Vec::new();
+                    for (k, &i) in pool.iter().enumerate() {
+                        if in_bin[k] {
+                            nb.push(i);
+                        } else {
+                            ns.push(i);
                         }
-                        for (ia, &i) in self.bins[a].iter().enumerate() {
-                            if self.w[j] > self.w[i] && self.w[j] - self.w[i] <= ra {
-                                let g = self.w[j] - self.w[i];
-                                if best.is_none_or(|x| g > x.0) {
-                                    best = Some((g, jb, ia));
-                                }
-                            }
-                        }
                     }
-                    if let Some((g, jb, ia)) = best {
-                        let j = self.bins[b].swap_remove(jb);
-                        if ia != usize::MAX {
-                            let i = self.bins[a].swap_remove(ia);
-                            self.bins[b].push(i);
-                        }
-                        self.bins[a].push(j);
-                        self.load[a] += g;
-                        self.load[b] -= g;
-                        improved = true;
-                    }
+                    self.bins[b] = nb;
+                    self.load[b] = sum;
+                    self.s = ns;
+                    improved = true;
+                    any = true;
                 }
             }
         }
+        any
     }
 
-    /// Runs until `S` is empty (`true`) or `max_iters` / `stop`.
+    /// Runs until `S` fits into two bins (`true`; the bins then hold a
+    /// complete packing) or `max_iters` / `stop`.
     pub fn run(
         &mut self,
         rng: &mut SplitMix64,
@@ -138,73 +221,42 @@ impl<'a> Cns<'a> {
     ) -> (bool, u64) {
         let start = self.iter;
         self.insert_all();
-        while !self.s.is_empty() {
+        let mut best_ws = u64::MAX;
+        let mut since_best = 0u64;
+        let stall = 200 + 10 * self.bins.len() as u64;
+        loop {
+            if let Some(extra) = fits_two(self.c, self.w, &self.s) {
+                for b in extra {
+                    if !b.is_empty() {
+                        self.load.push(b.iter().map(|&i| self.w[i]).sum());
+                        self.bins.push(b);
+                    }
+                }
+                self.s.clear();
+                return (true, self.iter - start);
+            }
             if self.iter - start >= max_iters
-                || ((self.iter - start) % 32 == 0 && stop(self.iter - start))
+                || ((self.iter - start) % 16 == 0 && stop(self.iter - start))
             {
                 return (false, self.iter - start);
             }
             self.iter += 1;
             let it = self.iter;
-            // best Swap(p, q): p items out of bin b (not tabu), q items of S in
-            let ns = self.s.len();
-            let mut best: Move = None;
-            let mut ties = 0u64;
-            for b in 0..self.bins.len() {
-                let items = &self.bins[b];
-                let m = items.len();
-                let room = self.c - self.load[b];
-                // out sets: none, single, pair
-                let mut outs: Vec<(u64, [usize; 2])> = vec![(0, [usize::MAX; 2])];
-                for x in 0..m {
-                    if self.tabu[items[x]] > it {
-                        continue;
-                    }
-                    outs.push((self.w[items[x]], [x, usize::MAX]));
-                    for y in x + 1..m {
-                        if self.tabu[items[y]] > it {
-                            continue;
-                        }
-                        outs.push((self.w[items[x]] + self.w[items[y]], [x, y]));
-                    }
-                }
-                for &(wout, oi) in &outs {
-                    let avail = room + wout;
-                    for u in 0..ns {
-                        let wu = self.w[self.s[u]];
-                        if wu <= avail {
-                            self.consider(
-                                &mut best,
-                                &mut ties,
-                                rng,
-                                wu as i64 - wout as i64,
-                                b,
-                                oi,
-                                [u, usize::MAX],
-                                oi[0] != usize::MAX,
-                            );
-                        }
-                        for v in u + 1..ns {
-                            let wv = self.w[self.s[v]];
-                            if wu + wv <= avail {
-                                self.consider(
-                                    &mut best,
-                                    &mut ties,
-                                    rng,
-                                    (wu + wv) as i64 - wout as i64,
-                                    b,
-                                    oi,
-                                    [u, v],
-                                    oi[0] != usize::MAX,
-                                );
-                            }
-                        }
-                    }
-                }
+            let ws = self.weight_s();
+            if ws < best_ws {
+                best_ws = ws;
+                since_best = 0;
+            } else {
+                since_best += 1;
             }
-            let Some((_, _, b, oi, ui)) = best else {
+            if since_best >= stall {
+                since_best = 0;
+                best_ws = u64::MAX;
                 self.descent();
-                self.insert_all();
+                continue;
+            }
+            let Some((_, _, b, oi, ui)) = self.best_move(rng, it, ws, best_ws) else {
+                self.descent();
                 continue;
             };
             // apply
@@ -227,15 +279,72 @@ impl<'a> Cns<'a> {
             }
             for &i in &ins {
                 self.load[b] += self.w[i];
-                self.tabu[i] = it + 5 + rng.below(10);
+                self.tabu[i] = it + 3 + rng.below(8);
             }
             self.bins[b].append(&mut ins);
-            if it % 512 == 0 {
-                self.descent();
-            }
             self.insert_all();
         }
-        (true, self.iter - start)
+    }
+
+    /// The best non-tabu `Swap(p, q)`, `p ≤ 2`, `1 ≤ q ≤ 2` (aspiration: a
+    /// tabu move that beats the best weight of `S` is allowed).
+    fn best_move(&self, rng: &mut SplitMix64, it: u64, ws: u64, best_ws: u64) -> Move {
+        let ns = self.s.len();
+        let mut best: Move = None;
+        let mut ties = 0u64;
+        let mut outs: Vec<(u64, [usize; 2], bool)> = Vec::new();
+        for b in 0..self.bins.len() {
+            let items = &self.bins[b];
+            let m = items.len();
+            let room = self.c - self.load[b];
+            outs.clear();
+            outs.push((0, [usize::MAX; 2], false));
+            for x in 0..m {
+                let tx = self.tabu[items[x]] > it;
+                outs.push((self.w[items[x]], [x, usize::MAX], tx));
+                for y in x + 1..m {
+                    let ty = tx || self.tabu[items[y]] > it;
+                    outs.push((self.w[items[x]] + self.w[items[y]], [x, y], ty));
+                }
+            }
+            for &(wout, oi, is_tabu) in &outs {
+                let avail = room + wout;
+                let nout = oi.iter().filter(|&&x| x != usize::MAX).count() as i64;
+                for u in 0..ns {
+                    let wu = self.w[self.s[u]];
+                    if wu <= avail {
+                        let gain = wu as i64 - wout as i64;
+                        self.consider(
+                            &mut best,
+                            &mut ties,
+                            rng,
+                            (gain, nout - 1),
+                            (b, oi, [u, usize::MAX]),
+                            is_tabu,
+                            ws,
+                            best_ws,
+                        );
+                    }
+                    for v in u + 1..ns {
+                        let wv = self.w[self.s[v]];
+                        if wu + wv <= avail {
+                            let gain = (wu + wv) as i64 - wout as i64;
+                            self.consider(
+                                &mut best,
+                                &mut ties,
+                                rng,
+                                (gain, nout - 2),
+                                (b, oi, [u, v]),
+                                is_tabu,
+                                ws,
+                                best_ws,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        best
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -244,32 +353,131 @@ impl<'a> Cns<'a> {
         best: &mut Move,
         ties: &mut u64,
         rng: &mut SplitMix64,
-        gain: i64,
-        b: usize,
-        oi: [usize; 2],
-        ui: [usize; 2],
-        takes_out: bool,
+        (gain, dn): (i64, i64),
+        (b, oi, ui): (usize, [usize; 2], [usize; 2]),
+        is_tabu: bool,
+        ws: u64,
+        best_ws: u64,
     ) {
-        // a pure insertion is handled by insert_all; require a real swap
-        if !takes_out {
+        // a move that changes nothing (same weights swapped back and forth)
+        if gain == 0 && dn == 0 {
             return;
         }
-        // prefer more packed weight; among equal, fewer items left in S
-        let nin = ui.iter().filter(|&&u| u != usize::MAX).count() as u64;
-        let nout = oi.iter().filter(|&&x| x != usize::MAX).count() as u64;
-        let key2 = nin + 2 - nout; // bigger = fewer items in S afterwards
+        if is_tabu && (ws as i64 - gain) >= best_ws as i64 {
+            return;
+        }
         match best {
-            Some((g, k2, ..)) if (gain, key2) < (*g, *k2) => {}
-            Some((g, k2, ..)) if (gain, key2) == (*g, *k2) => {
+            Some((g, d, ..)) if (gain, dn) < (*g, *d) => {}
+            Some((g, d, ..)) if (gain, dn) == (*g, *d) => {
                 *ties += 1;
                 if rng.below(*ties) == 0 {
-                    *best = Some((gain, key2, b, oi, ui));
+                    *best = Some((gain, dn, b, oi, ui));
                 }
             }
             _ => {
                 *ties = 1;
-                *best = Some((gain, key2, b, oi, ui));
+                *best = Some((gain, dn, b, oi, ui));
             }
         }
+    }
+}
+
+/// Best subset of `pool` (weights decreasing) with weight `≤ c`: maximum
+/// weight, then fewest items; `None` when no subset beats `floor`.
+fn best_subset(c: u64, w: &[u64], pool: &[usize], floor: u64) -> Option<(u64, Vec<usize>)> {
+    struct St<'a> {
+        c: u64,
+        w: &'a [u64],
+        pool: &'a [usize],
+        suf: Vec<u64>,
+        cur: Vec<usize>,
+        best: (u64, usize),
+        best_set: Vec<usize>,
+        nodes: u32,
+    }
+    fn rec(st: &mut St, k: usize, sum: u64) {
+        let key = (sum, usize::MAX - st.cur.len());
+        if key > st.best {
+            st.best = key;
+            st.best_set = st.cur.clone();
+        }
+        st.nodes += 1;
+        if k == st.pool.len() || st.best.0 == st.c || st.nodes > 5_000 {
+            return;
+        }
+        if sum + st.suf[k] < st.best.0 {
+            return;
+        }
+        let wk = st.w[st.pool[k]];
+        if sum + wk <= st.c {
+            st.cur.push(k);
+            rec(st, k + 1, sum + wk);
+            st.cur.pop();
+        }
+        rec(st, k + 1, sum);
+    }
+    let mut suf = vec![0u64; pool.len() + 1];
+    for k in (0..pool.len()).rev() {
+        suf[k] = suf[k + 1] + w[pool[k]];
+    }
+    let mut st = St {
+        c,
+        w,
+        pool,
+        suf,
+        cur: Vec::new(),
+        best: (floor, 0),
+        best_set: Vec::new(),
+        nodes: 0,
+    };
+    rec(&mut st, 0, 0);
+    if st.best.0 > floor {
+        Some((st.best.0, st.best_set))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_two_splits_exactly() {
+        let w = [6, 4, 5, 5];
+        let r = fits_two(10, &w, &[0, 1, 2, 3]).expect("fits");
+        assert_eq!(r.len(), 2);
+        for b in &r {
+            assert!(b.iter().map(|&i| w[i]).sum::<u64>() <= 10);
+        }
+        assert!(fits_two(10, &[6, 6, 6], &[0, 1, 2]).is_none());
+    }
+
+    #[test]
+    fn finds_a_perfect_packing_from_a_bad_one() {
+        // 3×(5,3,2) fill three bins of 10 exactly; start from the packing
+        // (5,5) (3,3,2,2) (3) (2) ... i.e. 4 bins and drop to 1 + S.
+        let w = [5, 5, 5, 3, 3, 3, 2, 2, 2];
+        let bins = vec![vec![0, 1], vec![3, 4, 6, 7], vec![2, 5], vec![8]];
+        let mut cns = Cns::new(10, &w, bins, Vec::new());
+        cns.drop_bins(2);
+        let mut rng = SplitMix64::new(3);
+        let (ok, _) = cns.run(&mut rng, 10_000, &mut |_| false);
+        assert!(ok);
+        assert_eq!(cns.bins.len(), 3);
+        let mut all: Vec<usize> = cns.bins.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..9).collect::<Vec<_>>());
+        for b in &cns.bins {
+            assert!(b.iter().map(|&i| w[i]).sum::<u64>() <= 10);
+        }
+    }
+
+    #[test]
+    fn best_subset_prefers_fewer_items() {
+        let w = [6, 4, 2, 2];
+        let (s, set) = best_subset(10, &w, &[0, 1, 2, 3], 0).expect("some");
+        assert_eq!(s, 10);
+        assert_eq!(set.len(), 2);
     }
 }

@@ -1,1 +1,781 @@
 //! Column-generation (Gilmore–Gomory) LP bound for one-dimensional packing.
+//!
+//! The restricted master LP `min Σ x_p  s.t.  Σ_p a_ip x_p ≥ d_i, x ≥ 0`
+//! over patterns `p` (item multiplicities fitting one bin) is solved by a
+//! small dense revised simplex (explicit basis inverse, periodic
+//! refactorisation, surplus columns so the start basis of single-size
+//! patterns is feasible). New columns come from an exact bounded knapsack
+//! (dynamic programming over the capacity when `c·log(d)` is small,
+//! branch-and-bound with the Dantzig bound otherwise).
+//!
+//! The bound is valid whatever the floating-point noise in the simplex: the
+//! duals are rounded down to integers `P_i ≥ 0`, the pricing is solved
+//! exactly in integers (`z = max P·a` over patterns), so `P / z` is
+//! dual-feasible and `⌈Σ d_i P_i / z⌉` (integer division) is a lower bound
+//! on the number of bins (Farley's bound).
+
+use std::time::Instant;
+
+/// Scale of the integer duals.
+const SCALE: f64 = (1u64 << 36) as f64;
+/// Reduced-cost tolerance.
+const EPS: f64 = 1e-9;
+/// Weight of the stability centre in the smoothed pricing duals.
+const ALPHA: f64 = 0.5;
+
+/// Budget and target of a column-generation run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CgLimits {
+    /// Stop when the bound reaches this value (e.g. the incumbent).
+    pub target: u64,
+    /// Wall-clock deadline.
+    pub deadline: Option<Instant>,
+    /// Maximum simplex pivots plus pricings.
+    pub max_iterations: u64,
+}
+
+/// Result of a column-generation run.
+#[derive(Clone, Debug)]
+pub(crate) struct CgResult {
+    /// A valid lower bound on the number of bins (`⌈Farley⌉`, at least the
+    /// sum of the demands divided by the capacity, rounded up).
+    pub bound: u64,
+    /// The last restricted-master value (an upper estimate of the LP).
+    pub lp_value: f64,
+    /// `true` when the LP was solved to optimality (no improving column).
+    pub converged: bool,
+    /// Pivots plus pricings.
+    pub iterations: u64,
+    /// The primal solution: patterns (counts per distinct size, sizes
+    /// decreasing as in [`group`]) and values.
+    pub patterns: Vec<(Vec<u32>, f64)>,
+}
+
+/// Groups weights into distinct sizes (decreasing) with multiplicities.
+pub(crate) fn group(weights: &[u64]) -> (Vec<u64>, Vec<u64>) {
+    let mut ws: Vec<u64> = weights.to_vec();
+    ws.sort_unstable_by(|a, b| b.cmp(a));
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut demand: Vec<u64> = Vec::new();
+    for w in ws {
+        if sizes.last() == Some(&w) {
+            *demand.last_mut().expect("nonempty") += 1;
+        } else {
+            sizes.push(w);
+            demand.push(1);
+        }
+    }
+    (sizes, demand)
+}
+
+/// Exact bounded knapsack: maximise `Σ p_j a_j` with `Σ w_j a_j ≤ c`,
+/// `0 ≤ a_j ≤ u_j`. Profits are integers, so the optimum is exact.
+pub(crate) struct Knapsack {
+    c: u64,
+    w: Vec<u64>,
+    /// binary splitting of the bounded items: (type, multiplicity)
+    split: Vec<(usize, u32)>,
+    use_dp: bool,
+    ub: Vec<u32>,
+}
+
+impl Knapsack {
+    pub fn new(c: u64, w: &[u64], ub: &[u64]) -> Self {
+        let ub: Vec<u32> = w
+            .iter()
+            .zip(ub)
+            .map(|(&wj, &u)| u.min(c / wj.max(1)).min(u32::MAX as u64) as u32)
+            .collect();
+        let mut split = Vec::new();
+        for (j, &u) in ub.iter().enumerate() {
+            let mut left = u;
+            let mut k = 1u32;
+            while left > 0 {
+                let t = k.min(left);
+                split.push((j, t));
+                left -= t;
+                k = k.saturating_mul(2);
+            }
+        }
+        let use_dp = (c as u128) * (split.len() as u128) <= 6_000_000;
+        Knapsack {
+            c,
+            w: w.to_vec(),
+            split,
+            use_dp,
+            ub,
+        }
+    }
+
+    /// The best pattern and its profit.
+    pub fn solve(&self, p: &[u64]) -> (u128, Vec<u32>) {
+        if self.use_dp {
+            self.dp(p)
+        } else {
+            self.bb(p)
+        }
+    }
+
+    fn dp(&self, p: &[u64]) -> (u128, Vec<u32>) {
+        let c = self.c as usize;
+        let mut best = vec![0u128; c + 1];
+        let mut take = vec![false; self.split.len() * (c + 1)];
+        for (s, &(j, t)) in self.split.iter().enumerate() {
+            if p[j] == 0 {
+                continue;
+            }
+            let ww = self.w[j] as usize * t as usize;
+            if ww > c {
+                continue;
+            }
+            let val = p[j] as u128 * t as u128;
+            let row = s * (c + 1);
+            for cap in (ww..=c).rev() {
+                let v = best[cap - ww] + val;
+                if v > best[cap] {
+                    best[cap] = v;
+                    take[row + cap] = true;
+                }
+            }
+        }
+        let mut a = vec![0u32; self.w.len()];
+        let mut cap = c;
+        let z = best[c];
+        for s in (0..self.split.len()).rev() {
+            if take[s * (c + 1) + cap] {
+                let (j, t) = self.split[s];
+                a[j] += t;
+                cap -= self.w[j] as usize * t as usize;
+            }
+        }
+        (z, a)
+    }
+
+    fn bb(&self, p: &[u64]) -> (u128, Vec<u32>) {
+        // types by profit density, decreasing (exact comparison in u128)
+        let mut order: Vec<usize> = (0..self.w.len()).filter(|&j| p[j] > 0).collect();
+        order.sort_by(|&a, &b| {
+            (p[b] as u128 * self.w[a] as u128)
+                .cmp(&(p[a] as u128 * self.w[b] as u128))
+                .then(a.cmp(&b))
+        });
+        let mut st = Bb {
+            c: self.c,
+            w: &self.w,
+            p,
+            ub: &self.ub,
+            order: &order,
+            cur: vec![0; self.w.len()],
+            best: vec![0; self.w.len()],
+            best_val: 0,
+            nodes: 0,
+        };
+        // greedy start
+        {
+            let mut cap = self.c;
+            let mut val = 0u128;
+            for &j in &order {
+                let k = (cap / self.w[j]).min(self.ub[j] as u64);
+                st.best[j] = k as u32;
+                cap -= k * self.w[j];
+                val += k as u128 * p[j] as u128;
+            }
+            st.best_val = val;
+        }
+        st.dfs(0, self.c, 0);
+        (st.best_val, st.best)
+    }
+}
+
+struct Bb<'a> {
+    c: u64,
+    w: &'a [u64],
+    p: &'a [u64],
+    ub: &'a [u32],
+    order: &'a [usize],
+    cur: Vec<u32>,
+    best: Vec<u32>,
+    best_val: u128,
+    nodes: u64,
+}
+
+impl Bb<'_> {
+    /// Integer upper bound (floor of the Dantzig bound) from position `k`.
+    fn bound(&self, k: usize, cap: u64, val: u128) -> u128 {
+        let mut cap = cap;
+        let mut v = val;
+        for &j in &self.order[k..] {
+            let full = self.ub[j] as u64 * self.w[j];
+            if full <= cap {
+                cap -= full;
+                v += self.ub[j] as u128 * self.p[j] as u128;
+            } else {
+                return v + (cap as u128 * self.p[j] as u128) / self.w[j] as u128;
+            }
+        }
+        v
+    }
+
+    fn dfs(&mut self, k: usize, cap: u64, val: u128) {
+        let _ = self.c;
+        self.nodes += 1;
+        if val > self.best_val {
+            self.best_val = val;
+            self.best.clone_from(&self.cur);
+        }
+        if k >= self.order.len() || self.bound(k, cap, val) <= self.best_val {
+            return;
+        }
+        let j = self.order[k];
+        let maxn = (cap / self.w[j]).min(self.ub[j] as u64);
+        for n in (0..=maxn).rev() {
+            self.cur[j] = n as u32;
+            self.dfs(
+                k + 1,
+                cap - n * self.w[j],
+                val + n as u128 * self.p[j] as u128,
+            );
+        }
+        self.cur[j] = 0;
+    }
+}
+
+/// Dense revised simplex over the restricted master.
+struct Master {
+    m: usize,
+    demand: Vec<f64>,
+    /// pool of pattern columns
+    cols: Vec<Vec<u32>>,
+    /// basis: column index; `>= cols.len()`… encoded as `Var`
+    basis: Vec<Var>,
+    binv: Vec<f64>,
+    xb: Vec<f64>,
+    in_basis: Vec<bool>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Var {
+    Pattern(usize),
+    Surplus(usize),
+}
+
+impl Master {
+    fn new(c: u64, sizes: &[u64], demand: &[u64]) -> Self {
+        let m = sizes.len();
+        let mut cols = Vec::with_capacity(m);
+        for j in 0..m {
+            let mut a = vec![0u32; m];
+            a[j] = (c / sizes[j]).min(demand[j]).max(1) as u32;
+            cols.push(a);
+        }
+        let mut ms = Master {
+            m,
+            // a tiny perturbation of the right-hand side against degenerate
+            // stalling; the bound comes from exact pricing, so it stays valid
+            demand: demand
+                .iter()
+                .enumerate()
+                .map(|(j, &d)| d as f64 + 1e-7 * (1.0 + ((j * 7919) % 1009) as f64 / 1009.0))
+                .collect(),
+            cols,
+            basis: (0..m).map(Var::Pattern).collect(),
+            binv: vec![0.0; m * m],
+            xb: vec![0.0; m],
+            in_basis: vec![true; m],
+        };
+        ms.refactor();
+        ms
+    }
+
+    fn column(&self, v: Var) -> Vec<f64> {
+        match v {
+            Var::Pattern(p) => self.cols[p].iter().map(|&x| x as f64).collect(),
+            Var::Surplus(j) => {
+                let mut e = vec![0.0; self.m];
+                e[j] = -1.0;
+                e
+            }
+        }
+    }
+
+    fn cost(v: Var) -> f64 {
+        match v {
+            Var::Pattern(_) => 1.0,
+            Var::Surplus(_) => 0.0,
+        }
+    }
+
+    /// Rebuilds `B⁻¹` and `x_B` from the basis; on a singular basis falls
+    /// back to the single-size start basis.
+    fn refactor(&mut self) {
+        let m = self.m;
+        let mut a = vec![0.0; m * m];
+        for (k, &v) in self.basis.iter().enumerate() {
+            let col = self.column(v);
+            for i in 0..m {
+                a[i * m + k] = col[i];
+            }
+        }
+        match invert(&a, m) {
+            Some(inv) => self.binv = inv,
+            None => {
+                for k in 0..m {
+                    if let Var::Pattern(p) = self.basis[k] {
+                        self.in_basis[p] = false;
+                    }
+                    self.basis[k] = Var::Pattern(k);
+                }
+                for k in 0..m {
+                    self.in_basis[k] = true;
+                }
+                let mut inv = vec![0.0; m * m];
+                for k in 0..m {
+                    inv[k * m + k] = 1.0 / self.cols[k][k] as f64;
+                }
+                self.binv = inv;
+            }
+        }
+        for k in 0..m {
+            let mut s = 0.0;
+            for i in 0..m {
+                s += self.binv[k * m + i] * self.demand[i];
+            }
+            self.xb[k] = s.max(0.0);
+        }
+    }
+
+    fn duals(&self) -> Vec<f64> {
+        let m = self.m;
+        let mut pi = vec![0.0; m];
+        for (k, &v) in self.basis.iter().enumerate() {
+            let cb = Self::cost(v);
+            if cb != 0.0 {
+                for i in 0..m {
+                    pi[i] += cb * self.binv[k * m + i];
+                }
+            }
+        }
+        pi
+    }
+
+    fn value(&self) -> f64 {
+        self.basis
+            .iter()
+            .zip(&self.xb)
+            .map(|(&v, &x)| Self::cost(v) * x)
+            .sum()
+    }
+
+    /// Pivots `v` into the basis. Returns `false` when no pivot was possible.
+    fn pivot(&mut self, v: Var) -> bool {
+        let m = self.m;
+        let col = self.column(v);
+        let mut u = vec![0.0; m];
+        for k in 0..m {
+            let mut s = 0.0;
+            for i in 0..m {
+                s += self.binv[k * m + i] * col[i];
+            }
+            u[k] = s;
+        }
+        let mut leave: Option<(f64, f64, usize)> = None;
+        for k in 0..m {
+            if u[k] > 1e-9 {
+                let r = self.xb[k] / u[k];
+                let better = match leave {
+                    None => true,
+                    Some((br, bu, _)) => r < br - 1e-12 || (r <= br + 1e-12 && u[k] > bu),
+                };
+                if better {
+                    leave = Some((r, u[k], k));
+                }
+            }
+        }
+        let Some((theta, _, r)) = leave else {
+            return false;
+        };
+        for k in 0..m {
+            if k != r {
+                self.xb[k] = (self.xb[k] - theta * u[k]).max(0.0);
+            }
+        }
+        self.xb[r] = theta;
+        let ur = u[r];
+        let (head, rest) = self.binv.split_at_mut(r * m);
+        let (row_r, tail) = rest.split_at_mut(m);
+        for x in row_r.iter_mut() {
+            *x /= ur;
+        }
+        for k in 0..m {
+            if k == r || u[k] == 0.0 {
+                continue;
+            }
+            let f = u[k];
+            let row = if k < r {
+                &mut head[k * m..(k + 1) * m]
+            } else {
+                &mut tail[(k - r - 1) * m..(k - r) * m]
+            };
+            for (x, &y) in row.iter_mut().zip(row_r.iter()) {
+                *x -= f * y;
+            }
+        }
+        if let Var::Pattern(p) = self.basis[r] {
+            self.in_basis[p] = false;
+        }
+        if let Var::Pattern(p) = v {
+            self.in_basis[p] = true;
+        }
+        self.basis[r] = v;
+        true
+    }
+}
+
+/// Gauss–Jordan inverse with partial pivoting (row-major `m×m`).
+fn invert(a: &[f64], m: usize) -> Option<Vec<f64>> {
+    let mut a = a.to_vec();
+    let mut inv = vec![0.0; m * m];
+    for i in 0..m {
+        inv[i * m + i] = 1.0;
+    }
+    for col in 0..m {
+        let (piv, maxv) = (col..m)
+            .map(|r| (r, a[r * m + col].abs()))
+            .fold((col, -1.0), |acc, x| if x.1 > acc.1 { x } else { acc });
+        if maxv < 1e-11 {
+            return None;
+        }
+        if piv != col {
+            for k in 0..m {
+                a.swap(piv * m + k, col * m + k);
+                inv.swap(piv * m + k, col * m + k);
+            }
+        }
+        let d = a[col * m + col];
+        for k in 0..m {
+            a[col * m + k] /= d;
+            inv[col * m + k] /= d;
+        }
+        for r in 0..m {
+            if r != col {
+                let f = a[r * m + col];
+                if f != 0.0 {
+                    for k in 0..m {
+                        a[r * m + k] -= f * a[col * m + k];
+                        inv[r * m + k] -= f * inv[col * m + k];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// Farley's bound from integer duals `p` and the exact pricing value `z`.
+fn farley(demand: &[u64], p: &[u64], z: u128) -> u64 {
+    if z == 0 {
+        return 0;
+    }
+    let num: u128 = demand
+        .iter()
+        .zip(p)
+        .map(|(&d, &x)| d as u128 * x as u128)
+        .sum();
+    num.div_ceil(z) as u64
+}
+
+/// Runs column generation for items `weights` (each `≤ c`) in bins of
+/// capacity `c`. `start` holds known packings (bins as indices into
+/// `weights`) whose bins seed the column pool.
+pub(crate) fn lp_bound(
+    c: u64,
+    weights: &[u64],
+    start: &[&[Vec<usize>]],
+    limits: CgLimits,
+) -> CgResult {
+    let (sizes, demand) = group(weights);
+    let m = sizes.len();
+    let l1 = crate::bounds::l1(c, weights);
+    let mut res = CgResult {
+        bound: l1,
+        lp_value: f64::INFINITY,
+        converged: false,
+        iterations: 0,
+        patterns: Vec::new(),
+    };
+    if m == 0 || c == 0 || sizes[0] > c {
+        res.lp_value = 0.0;
+        res.converged = m == 0;
+        return res;
+    }
+    let ks = Knapsack::new(c, &sizes, &demand);
+    let mut center: Option<Vec<f64>> = None;
+    let mut best_f = 0.0f64;
+    let mut ms = Master::new(c, &sizes, &demand);
+    {
+        let mut seen: std::collections::BTreeSet<Vec<u32>> = ms.cols.iter().cloned().collect();
+        for sol in start {
+            for bin in sol.iter() {
+                let mut a = vec![0u32; m];
+                let mut load = 0u64;
+                for &i in bin {
+                    let j = sizes.partition_point(|&x| x > weights[i]);
+                    a[j] += 1;
+                    load += weights[i];
+                }
+                if load <= c
+                    && a.iter().zip(&demand).all(|(&x, &d)| x as u64 <= d)
+                    && seen.insert(a.clone())
+                {
+                    ms.cols.push(a);
+                    ms.in_basis.push(false);
+                }
+            }
+        }
+    }
+    let seeded = ms.cols.len();
+    let mut since_refactor = 0u32;
+    loop {
+        if res.iterations >= limits.max_iterations
+            || limits.deadline.is_some_and(|t| Instant::now() >= t)
+            || res.bound >= limits.target
+        {
+            break;
+        }
+        let pi = ms.duals();
+        // a surplus column with a negative dual, then the seeded columns
+        let mut enter: Option<(f64, Var)> = None;
+        for (j, &x) in pi.iter().enumerate() {
+            if x < -EPS && enter.is_none_or(|e| x < e.0) {
+                enter = Some((x, Var::Surplus(j)));
+            }
+        }
+        if enter.is_none() {
+            for (p, a) in ms.cols.iter().enumerate().take(seeded) {
+                if ms.in_basis[p] {
+                    continue;
+                }
+                let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
+                if rc < -EPS && enter.is_none_or(|e| rc < e.0) {
+                    enter = Some((rc, Var::Pattern(p)));
+                }
+            }
+        }
+        if enter.is_none() {
+            // price a new column (Wentges smoothing towards the duals with
+            // the best bound so far); every pricing gives a valid bound
+            let mut exact = center.is_none();
+            let mut done = false;
+            loop {
+                let sep: Vec<f64> = match (&center, exact) {
+                    (Some(cen), false) => cen
+                        .iter()
+                        .zip(&pi)
+                        .map(|(&a, &b)| ALPHA * a + (1.0 - ALPHA) * b)
+                        .collect(),
+                    _ => pi.clone(),
+                };
+                let pint: Vec<u64> = sep
+                    .iter()
+                    .map(|&x| (x.max(0.0) * SCALE).floor() as u64)
+                    .collect();
+                let (z, a) = ks.solve(&pint);
+                res.iterations += 1;
+                res.bound = res.bound.max(farley(&demand, &pint, z));
+                if z > 0 {
+                    let num: f64 = demand
+                        .iter()
+                        .zip(&pint)
+                        .map(|(&d, &x)| d as f64 * x as f64)
+                        .sum();
+                    let f = num / z as f64;
+                    if f > best_f {
+                        best_f = f;
+                        center = Some(sep.clone());
+                    }
+                }
+                res.lp_value = ms.value();
+                if (res.lp_value - 1e-4).ceil() <= res.bound as f64 || res.bound >= limits.target {
+                    done = true;
+                    break;
+                }
+                let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
+                if rc < -EPS {
+                    ms.cols.push(a);
+                    ms.in_basis.push(false);
+                    enter = Some((rc, Var::Pattern(ms.cols.len() - 1)));
+                    break;
+                }
+                if exact {
+                    res.converged = true;
+                    done = true;
+                    break;
+                }
+                exact = true;
+            }
+            if done {
+                break;
+            }
+        }
+        let (_, v) = enter.expect("set above");
+        res.iterations += 1;
+        if !ms.pivot(v) {
+            break;
+        }
+        since_refactor += 1;
+        if since_refactor >= 64 {
+            ms.refactor();
+            since_refactor = 0;
+        }
+    }
+    res.lp_value = ms.value();
+    res.patterns = ms
+        .basis
+        .iter()
+        .zip(&ms.xb)
+        .filter_map(|(&v, &x)| match v {
+            Var::Pattern(p) if x > 1e-9 => Some((ms.cols[p].clone(), x)),
+            _ => None,
+        })
+        .collect();
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim(target: u64) -> CgLimits {
+        CgLimits {
+            target,
+            deadline: None,
+            max_iterations: 100_000,
+        }
+    }
+
+    fn brute_knap(c: u64, w: &[u64], u: &[u64], p: &[u64]) -> u128 {
+        fn rec(j: usize, cap: u64, w: &[u64], u: &[u64], p: &[u64]) -> u128 {
+            if j == w.len() {
+                return 0;
+            }
+            let mut best = 0;
+            let mut k = 0;
+            while k <= u[j] && k * w[j] <= cap {
+                best = best.max(k as u128 * p[j] as u128 + rec(j + 1, cap - k * w[j], w, u, p));
+                k += 1;
+            }
+            best
+        }
+        rec(0, c, w, u, p)
+    }
+
+    /// Minimum bins by exhaustive search (tiny instances).
+    fn brute_bins(c: u64, w: &[u64]) -> u64 {
+        fn rec(i: usize, w: &[u64], c: u64, loads: &mut Vec<u64>, best: &mut u64) {
+            if loads.len() as u64 >= *best {
+                return;
+            }
+            if i == w.len() {
+                *best = loads.len() as u64;
+                return;
+            }
+            for b in 0..loads.len() {
+                if loads[b] + w[i] <= c {
+                    loads[b] += w[i];
+                    rec(i + 1, w, c, loads, best);
+                    loads[b] -= w[i];
+                }
+            }
+            loads.push(w[i]);
+            rec(i + 1, w, c, loads, best);
+            loads.pop();
+        }
+        let mut best = w.len() as u64;
+        rec(0, w, c, &mut Vec::new(), &mut best);
+        best
+    }
+
+    #[test]
+    fn knapsack_dp_and_bb_are_exact() {
+        let mut rng = crate::rng::SplitMix64::new(7);
+        for _ in 0..200 {
+            let m = 1 + rng.below(6) as usize;
+            let c = 10 + rng.below(60);
+            let w: Vec<u64> = (0..m).map(|_| 1 + rng.below(c)).collect();
+            let u: Vec<u64> = (0..m).map(|_| 1 + rng.below(4)).collect();
+            let p: Vec<u64> = (0..m).map(|_| rng.below(1000)).collect();
+            let want = brute_knap(c, &w, &u, &p);
+            let mut k = Knapsack::new(c, &w, &u);
+            for dp in [true, false] {
+                k.use_dp = dp;
+                let (z, a) = k.solve(&p);
+                assert_eq!(z, want);
+                let load: u64 = a.iter().zip(&w).map(|(&x, &y)| x as u64 * y).sum();
+                let val: u128 = a.iter().zip(&p).map(|(&x, &y)| x as u128 * y as u128).sum();
+                assert!(load <= c);
+                assert_eq!(val, z);
+                assert!(a.iter().zip(&u).all(|(&x, &y)| x as u64 <= y));
+            }
+        }
+    }
+
+    #[test]
+    fn lp_bound_beats_l2_on_three_thirds() {
+        // sizes 4 in bins of 10: two per bin → 3 bins for 5 items;
+        // 6s need their own bin with one 4 at most.
+        let w = [6, 6, 6, 4, 4, 4, 4, 4, 4];
+        let r = lp_bound(10, &w, &[], lim(u64::MAX));
+        assert_eq!(r.bound, 5);
+        assert!(r.lp_value >= 4.5 - 1e-6, "{}", r.lp_value);
+        assert_eq!(crate::bounds::one_dim(10, &w), 5);
+    }
+
+    #[test]
+    fn lp_bound_never_exceeds_brute_force_optimum() {
+        let mut rng = crate::rng::SplitMix64::new(11);
+        for _ in 0..150 {
+            let n = 1 + rng.below(9) as usize;
+            let c = 20 + rng.below(40);
+            let w: Vec<u64> = (0..n).map(|_| 1 + rng.below(c)).collect();
+            let opt = brute_bins(c, &w);
+            let ffd = crate::oned::ffd(c, &w);
+            let r = lp_bound(c, &w, &[&ffd], lim(u64::MAX));
+            assert!(
+                r.bound <= opt,
+                "bound {} > opt {opt} on {w:?} c={c}",
+                r.bound
+            );
+            assert!(r.bound >= crate::bounds::l1(c, &w));
+            assert!(
+                r.bound as f64 >= r.lp_value - 1e-4,
+                "{} {}",
+                r.bound,
+                r.lp_value
+            );
+            // the primal patterns cover the demands
+            let (_, demand) = group(&w);
+            for (j, &d) in demand.iter().enumerate() {
+                let cov: f64 = r.patterns.iter().map(|(a, x)| a[j] as f64 * x).sum();
+                assert!(cov >= d as f64 - 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn stops_at_target_and_budget() {
+        let w: Vec<u64> = (0..60).map(|i| 200 + (i * 37) % 300).collect();
+        let r = lp_bound(1000, &w, &[], lim(1));
+        assert!(r.bound >= 1);
+        let r2 = lp_bound(
+            1000,
+            &w,
+            &[],
+            CgLimits {
+                target: u64::MAX,
+                deadline: None,
+                max_iterations: 3,
+            },
+        );
+        assert!(r2.iterations <= 4);
+    }
+}

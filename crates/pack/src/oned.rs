@@ -3,6 +3,7 @@
 
 use crate::bounds;
 use crate::cns::Cns;
+use crate::colgen::{self, CgLimits};
 use crate::core::{Bin, Prob, Sol};
 use crate::result::{Budget, PackResult, Termination, WorkCounters};
 use crate::rng::SplitMix64;
@@ -97,6 +98,52 @@ pub fn bfd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
     bins
 }
 
+/// The Gilmore–Gomory LP bound computed by column generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LpBound {
+    /// A valid lower bound on the number of bins (at least L1); exact
+    /// integer arithmetic on rounded duals, so floating-point noise cannot
+    /// make it exceed the optimum.
+    pub bins: u64,
+    /// The last restricted-master LP value (an estimate of the LP optimum
+    /// from above; equal to it when `converged`).
+    pub lp_value: f64,
+    /// `true` when no improving column remained (the LP is solved).
+    pub converged: bool,
+    /// Simplex pivots plus pricing problems solved.
+    pub iterations: u64,
+}
+
+/// Column-generation LP bound for items `weights` in bins of `capacity`
+/// (items larger than the capacity give the L1 bound only), limited to
+/// `max_iterations` pivots plus pricings. Stops early once the bound
+/// reaches `target` (e.g. a known packing's bin count). Deterministic.
+///
+/// ```
+/// // Items 6 need a bin each, two 4s fit next to nothing but each other:
+/// // the LP value is 4.5, so 5 bins are needed.
+/// let b = rightsizer_pack::oned::lp_bound(10, &[6, 6, 6, 4, 4, 4, 4, 4, 4], u64::MAX, 10_000);
+/// assert_eq!(b.bins, 5);
+/// ```
+pub fn lp_bound(capacity: u64, weights: &[u64], target: u64, max_iterations: u64) -> LpBound {
+    let r = colgen::lp_bound(
+        capacity,
+        weights,
+        &[],
+        CgLimits {
+            target,
+            deadline: None,
+            max_iterations,
+        },
+    );
+    LpBound {
+        bins: r.bound,
+        lp_value: r.lp_value,
+        converged: r.converged,
+        iterations: r.iterations,
+    }
+}
+
 fn to_sol(p: &Prob, bins: &[Vec<usize>]) -> Sol {
     let mut sol = Sol {
         bins: Vec::with_capacity(bins.len()),
@@ -139,10 +186,10 @@ pub(crate) fn solve(
         (to_sol(p, &f), "ffd")
     };
     best.unplaced = (0..p.n).filter(|i| !placeable.contains(i)).collect();
-    let lb_bins = bounds::one_dim(c, &w);
+    let mut lb_bins = bounds::one_dim(c, &w);
     let mut clock = Clock::new(opts.budget);
     let mut rng = SplitMix64::new(opts.seed ^ 0x1D1D);
-    let lb = lb_bins * cost;
+    let mut lb = lb_bins * cost;
     let unplaced: Vec<usize> = (0..p.n).filter(|i| !placeable.contains(i)).collect();
     // Phase 0: a short tabu run (cheap wins on easy instances).
     if best.cost() > lb {
@@ -159,6 +206,60 @@ pub(crate) fn solve(
         eliminate_uniform(p, &mut best, lb, &mut short, &mut rng, &mut work);
         clock.used += short.used;
     }
+    // The column-generation LP bound when the cheap bounds leave a gap:
+    // a short run first (most instances are closed by the search or L2),
+    // a longer one after phase 1 if the gap remains.
+    let mut pos = vec![usize::MAX; p.n];
+    for (k, &i) in placeable.iter().enumerate() {
+        pos[i] = k;
+    }
+    let mut cg_done = false;
+    let mut run_cg = |best: &Sol,
+                      frac: u32,
+                      iter_share: u64,
+                      clock: &mut Clock,
+                      work: &mut WorkCounters,
+                      lb_bins: &mut u64| {
+        if cg_done || (best.bins.len() as u64) <= *lb_bins || clock.out() {
+            return;
+        }
+        let cur: Vec<Vec<usize>> = best
+            .bins
+            .iter()
+            .map(|b| b.items.iter().map(|&i| pos[i as usize]).collect())
+            .collect();
+        let fl = ffd(c, &w);
+        let r = colgen::lp_bound(
+            c,
+            &w,
+            &[&cur, &fl],
+            CgLimits {
+                target: best.bins.len() as u64,
+                deadline: opts.budget.time.map(|t| start + t * frac / 100),
+                max_iterations: opts
+                    .budget
+                    .iterations
+                    .map_or(1_000_000, |m| (m / iter_share).max(500)),
+            },
+        );
+        work.lp_iterations += r.iterations;
+        clock.used += r.iterations;
+        cg_done = r.converged || r.bound >= best.bins.len() as u64;
+        if std::env::var_os("ONED_DEBUG").is_some() {
+            eprintln!(
+                "cg: bound {} lp {:.4} conv {} it {} t {:?} lb {} ub {}",
+                r.bound,
+                r.lp_value,
+                r.converged,
+                r.iterations,
+                start.elapsed(),
+                lb_bins,
+                best.bins.len()
+            );
+        }
+        *lb_bins = (*lb_bins).max(r.bound);
+    };
+    run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
     // Phase 1: randomized bin-completion restarts aimed at the bound.
     let phase1_end = opts.budget.time.map(|t| start + t * 4 / 10);
     let iter_cap = |f: u64| opts.budget.iterations.map(|m| m / 10 * f);
@@ -244,6 +345,8 @@ pub(crate) fn solve(
             }
         }
     }
+    run_cg(&best, 55, 5, &mut clock, &mut work, &mut lb_bins);
+    lb = lb_bins * cost;
     // Phase 2: consistent neighbourhood search from the incumbent.
     if best.cost() > lb && !clock.out() {
         let wi: Vec<u64> = p.size.clone();
@@ -254,7 +357,9 @@ pub(crate) fn solve(
             .collect();
         let mut cns = Cns::new(c, &wi, bins, Vec::new());
         loop {
-            cns.drop_bin();
+            // aim at one bin fewer: a partial solution of (bins − 3) bins
+            // plus S, done when S fits into two bins
+            cns.drop_bins(3);
             let cap = clock.left();
             let mut stop2 = |_: u64| clock.out();
             let (ok, iters) = cns.run(&mut rng, cap, &mut stop2);
@@ -263,8 +368,10 @@ pub(crate) fn solve(
             if !ok {
                 break;
             }
-            best = to_sol(p, &cns.bins);
-            best.unplaced = unplaced.clone();
+            if cns.bins.len() < best.bins.len() {
+                best = to_sol(p, &cns.bins);
+                best.unplaced = unplaced.clone();
+            }
             if best.bins.len() as u64 <= lb_bins || clock.out() {
                 break;
             }
