@@ -101,6 +101,11 @@ pub const ENERGY_MODEL: &str =
 power, unassigned devices at idle power, host at idle + (max - idle) x CPU utilisation \
 (host power 0 when unknown); energy = power x 730 h per month";
 
+/// Default iteration budget of each packer run. On a 130-replica fleet over
+/// the 25 AWS types the constructive portfolio already gives the final
+/// packing; 20 000 iterations take about 0.1 s there, 200 000 about 1.8 s.
+pub const DEFAULT_ITERATIONS: u64 = 20_000;
+
 const MIB: u64 = 1 << 20;
 
 /// Whether replicas may run on spot (preemptible) nodes.
@@ -415,7 +420,8 @@ impl NodeMixConfig {
     pub fn cpu_pods_on_accelerator_nodes(&self) -> bool {
         self.cpu_pods_on_accelerator_nodes
     }
-    /// Budget of each packer run (default 200 000 iterations, deterministic).
+    /// Budget of each packer run (default [`DEFAULT_ITERATIONS`] iterations,
+    /// deterministic).
     pub fn budget(&self) -> Budget {
         self.budget
     }
@@ -439,7 +445,7 @@ impl Default for NodeMixConfigBuilder {
 
 impl NodeMixConfigBuilder {
     /// The defaults: spot `never`, no overhead, CPU pods allowed on
-    /// accelerator nodes, 200 000 packer iterations, seed 0.
+    /// accelerator nodes, [`DEFAULT_ITERATIONS`] packer iterations, seed 0.
     pub fn new() -> Self {
         NodeMixConfigBuilder {
             cfg: NodeMixConfig {
@@ -447,7 +453,7 @@ impl NodeMixConfigBuilder {
                 overhead_cpu: MilliCpu::ZERO,
                 overhead_memory: Bytes::ZERO,
                 cpu_pods_on_accelerator_nodes: true,
-                budget: Budget::iterations(200_000),
+                budget: Budget::iterations(DEFAULT_ITERATIONS),
                 seed: 0,
             },
         }
@@ -1446,7 +1452,11 @@ mod tests {
     }
 
     fn cfg(spot: SpotPolicy) -> NodeMixConfig {
-        NodeMixConfig::builder().spot(spot).build().unwrap()
+        NodeMixConfig::builder()
+            .spot(spot)
+            .budget(Budget::iterations(200_000))
+            .build()
+            .unwrap()
     }
 
     fn l4_types() -> Vec<InstanceCandidate> {

@@ -354,7 +354,7 @@ pub struct NodesSpec {
     /// May CPU-only pods use accelerator nodes (default true)?
     #[serde(default = "yes")]
     pub cpu_pods_on_accelerator_nodes: bool,
-    /// Packer iteration budget (default 200 000; the wall-clock limit is the
+    /// Packer iteration budget (default [`crate::nodemix::DEFAULT_ITERATIONS`]; the wall-clock limit is the
     /// solve's time limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<u64>,
@@ -608,7 +608,10 @@ impl NodesSpec {
             .seed(self.seed)
             .budget(Budget {
                 time: budget.time,
-                iterations: Some(self.iterations.unwrap_or(200_000)),
+                iterations: Some(
+                    self.iterations
+                        .unwrap_or(crate::nodemix::DEFAULT_ITERATIONS),
+                ),
             });
         if let Some(o) = &self.overhead {
             let cpu = match &o.cpu {
