@@ -560,6 +560,13 @@ impl NodesSpec {
             };
             spot_field(&format!("{field}.spot"), r.spot)?;
             let mut shape = if devices == 0 {
+                if cpu.is_zero() && memory.is_zero() {
+                    return Err(PlanError::InvalidSize {
+                        field: field.clone(),
+                        value: "devices: 0, no cpu, no memory".into(),
+                        message: "a CPU-only replica must request CPU or memory".into(),
+                    });
+                }
                 ReplicaShape::cpu_only(cpu, memory)
             } else {
                 let model = r.accelerator.clone().unwrap_or_else(|| o.clone());
@@ -599,6 +606,13 @@ impl NodesSpec {
                 p.cpu.cpu(&format!("{field}.cpu"))?,
                 p.memory.bytes(&format!("{field}.memory"))?,
             );
+            if shape.cpu.is_zero() && shape.memory.is_zero() {
+                return Err(PlanError::InvalidSize {
+                    field: field.clone(),
+                    value: "cpu 0, memory 0".into(),
+                    message: "a CPU-only pod must request CPU or memory".into(),
+                });
+            }
             shape.spot = p.spot;
             cpu_groups.push(ReplicaGroup::new(p.name.clone(), p.count, shape));
         }
