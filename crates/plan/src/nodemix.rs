@@ -1720,7 +1720,8 @@ mod tests {
                         let shape = ReplicaShape {
                             accelerator: (d > 0).then(|| AcceleratorModelId::new("X").unwrap()),
                             devices: d,
-                            cpu: MilliCpu::new(c * 500),
+                            // CPU-only pods request something.
+                            cpu: MilliCpu::new(if d == 0 { c.max(1) } else { c } * 500),
                             memory: Bytes::from_gib(m),
                             spot: match sp {
                                 0 => None,
