@@ -20,6 +20,8 @@ use std::time::Instant;
 const SCALE: f64 = (1u64 << 36) as f64;
 /// Reduced-cost tolerance.
 const EPS: f64 = 1e-9;
+/// Node limit of one branch-and-bound pricing.
+const BB_NODES: u64 = 200_000;
 /// Weight of the stability centre in the smoothed pricing duals.
 const ALPHA: f64 = 0.5;
 
@@ -107,10 +109,12 @@ impl Knapsack {
         }
     }
 
-    /// The best pattern and its profit.
-    pub fn solve(&self, p: &[u64]) -> (u128, Vec<u32>) {
+    /// The best pattern, its profit and whether it is proven optimal (the
+    /// branch-and-bound stops after [`BB_NODES`] nodes with its best so far).
+    pub fn solve(&self, p: &[u64]) -> (u128, Vec<u32>, bool) {
         if self.use_dp {
-            self.dp(p)
+            let (z, a) = self.dp(p);
+            (z, a, true)
         } else {
             self.bb(p)
         }
@@ -151,7 +155,7 @@ impl Knapsack {
         (z, a)
     }
 
-    fn bb(&self, p: &[u64]) -> (u128, Vec<u32>) {
+    fn bb(&self, p: &[u64]) -> (u128, Vec<u32>, bool) {
         // types by profit density, decreasing (exact comparison in u128)
         let mut order: Vec<usize> = (0..self.w.len()).filter(|&j| p[j] > 0).collect();
         order.sort_by(|&a, &b| {
@@ -183,7 +187,8 @@ impl Knapsack {
             st.best_val = val;
         }
         st.dfs(0, self.c, 0);
-        (st.best_val, st.best)
+        let exact = st.nodes <= BB_NODES;
+        (st.best_val, st.best, exact)
     }
 }
 
@@ -219,6 +224,9 @@ impl Bb<'_> {
     fn dfs(&mut self, k: usize, cap: u64, val: u128) {
         let _ = self.c;
         self.nodes += 1;
+        if self.nodes > BB_NODES {
+            return;
+        }
         if val > self.best_val {
             self.best_val = val;
             self.best.clone_from(&self.cur);
@@ -579,10 +587,12 @@ pub(crate) fn lp_bound(
                     .iter()
                     .map(|&x| (x.max(0.0) * SCALE).floor() as u64)
                     .collect();
-                let (z, a) = ks.solve(&pint);
+                let (z, a, proven) = ks.solve(&pint);
                 res.iterations += 1;
-                res.bound = res.bound.max(farley(&demand, &pint, z));
-                if z > 0 {
+                if proven {
+                    res.bound = res.bound.max(farley(&demand, &pint, z));
+                }
+                if z > 0 && proven {
                     let num: f64 = demand
                         .iter()
                         .zip(&pint)
@@ -607,7 +617,7 @@ pub(crate) fn lp_bound(
                     break;
                 }
                 if exact {
-                    res.converged = true;
+                    res.converged = proven;
                     done = true;
                     break;
                 }
@@ -708,7 +718,8 @@ mod tests {
             let mut k = Knapsack::new(c, &w, &u);
             for dp in [true, false] {
                 k.use_dp = dp;
-                let (z, a) = k.solve(&p);
+                let (z, a, proven) = k.solve(&p);
+                assert!(proven);
                 assert_eq!(z, want);
                 let load: u64 = a.iter().zip(&w).map(|(&x, &y)| x as u64 * y).sum();
                 let val: u128 = a.iter().zip(&p).map(|(&x, &y)| x as u128 * y as u128).sum();

@@ -365,6 +365,13 @@ pub(crate) fn solve(
             let (ok, iters) = cns.run(&mut rng, cap, &mut stop2);
             work.local_search_iterations += iters;
             clock.used += iters.max(1);
+            if std::env::var_os("ONED_DEBUG").is_some() {
+                eprintln!(
+                    "cns: ok {ok} iters {iters} bins {} t {:?}",
+                    cns.bins.len(),
+                    start.elapsed()
+                );
+            }
             if !ok {
                 break;
             }

@@ -24,6 +24,7 @@ fn lp_bound_never_exceeds_known_optimum() {
     let data = data_dir();
     let (mut checked, mut above_l2, mut at_opt) = (0usize, 0usize, 0usize);
     for set in CLASSIC_SETS {
+        let t = std::time::Instant::now();
         let insts = load_set(&data, set, None).expect("set loads");
         for b in insts {
             let Some(opt) = b.optimum else { continue };
@@ -33,7 +34,7 @@ fn lp_bound_never_exceeds_known_optimum() {
                 continue;
             }
             // target opt + 1: the run only stops early on an invalid bound
-            let r = oned::lp_bound(cap, &w, opt + 1, 400);
+            let r = oned::lp_bound(cap, &w, opt + 1, 250);
             assert!(
                 r.bins <= opt,
                 "{}: LP bound {} exceeds the optimum {opt} (lp {:.6})",
@@ -46,6 +47,7 @@ fn lp_bound_never_exceeds_known_optimum() {
             at_opt += (r.bins == opt) as usize;
             checked += 1;
         }
+        eprintln!("{set}: {:?}", t.elapsed());
     }
     assert!(checked > 1000, "only {checked} instances checked");
     eprintln!(
