@@ -91,6 +91,20 @@ impl Clock {
         f
     }
 
+    /// A clock for a sub-search with `share` of what is left of this
+    /// budget (charge its `used` back afterwards).
+    pub fn share(&self, share: f64) -> Clock {
+        let iterations = self
+            .budget
+            .iterations
+            .map(|m| (m.saturating_sub(self.used) as f64 * share) as u64);
+        let time = self
+            .budget
+            .time
+            .map(|t| t.saturating_sub(self.start.elapsed()).mul_f64(share));
+        Clock::new(Budget { time, iterations })
+    }
+
     /// Iterations left (`u64::MAX` when unlimited).
     pub fn left(&self) -> u64 {
         self.budget
@@ -168,6 +182,7 @@ pub fn pack(inst: &Instance, opts: &PackOptions) -> Result<PackResult, PackError
         if p.uniform() {
             eliminate_uniform(&p, &mut best, lb, &mut clock, &mut rng, &mut work);
         } else {
+            vsearch::single_type(&p, &mut best, lb, &mut clock, &mut rng, &mut work);
             eliminate_general(&p, &mut best, lb, &mut clock, &mut rng, &mut work);
         }
         proven = best.cost() <= lb;

@@ -12,9 +12,12 @@
 //! this way, where the multi-dimensional heuristics stay 15–20% above the
 //! optimum.
 
+use crate::bounds;
 use crate::core::{Bin, Prob, Sol};
+use crate::greedy::{self, Heuristic};
+use crate::result::{BinSource, WorkCounters};
 use crate::rng::SplitMix64;
-use crate::solver::Clock;
+use crate::solver::{eliminate_uniform, Clock};
 use std::collections::HashMap;
 
 /// Upper limit on enumerated patterns (memory and time guard).
@@ -204,6 +207,77 @@ pub(crate) fn perfect_fit(
         bins,
         unplaced: Vec::new(),
     })
+}
+
+/// Heterogeneous bins without restrictions or open bins: for the bin types
+/// with the lowest continuous cost (ties: the largest, which is the most
+/// flexible), packs every item into bins of that one type with the uniform
+/// machinery (greedy portfolio, bin elimination), then moves each bin to
+/// the cheapest type its load fits. Replaces `best` when cheaper. When
+/// several types cost the same per unit of capacity, one large type packs
+/// as well as any mix of the small ones, and the downsizing step fixes the
+/// last, partly filled bins.
+pub(crate) fn single_type(
+    p: &Prob,
+    best: &mut Sol,
+    lb: u64,
+    clock: &mut Clock,
+    rng: &mut SplitMix64,
+    work: &mut WorkCounters,
+) {
+    if p.types.len() < 2 || p.allow.is_some() || !p.open.is_empty() || !best.unplaced.is_empty() {
+        return;
+    }
+    let items: Vec<usize> = (0..p.n).collect();
+    let mut total = vec![0f64; p.d];
+    for i in 0..p.n {
+        for k in 0..p.d {
+            total[k] += p.s(i)[k] as f64;
+        }
+    }
+    // candidate types: every item fits, unlimited count
+    let mut cands: Vec<(f64, u64, usize)> = (0..p.types.len())
+        .filter(|&t| p.types[t].max == u64::MAX && (0..p.n).all(|i| p.fits_type(i, t)))
+        .map(|t| {
+            let ty = &p.types[t];
+            let bins = (0..p.d)
+                .map(|k| total[k] / ty.cap[k].max(1) as f64)
+                .fold(0.0, f64::max);
+            (bins * ty.cost as f64, ty.cost, t)
+        })
+        .collect();
+    cands.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    cands.truncate(2);
+    let tries = cands.len();
+    for (idx, &(cont, _, t)) in cands.iter().enumerate() {
+        if best.cost() <= lb || clock.out() || cont >= best.cost() as f64 {
+            continue;
+        }
+        let mut sub = p.clone();
+        sub.types = vec![p.types[t].clone()];
+        let portfolio = Heuristic::portfolio(p.n, p.d, 1);
+        let mut sol = portfolio
+            .iter()
+            .map(|&h| greedy::run(&sub, h))
+            .min_by_key(|s| s.key())
+            .expect("portfolio is never empty");
+        work.heuristics += portfolio.len() as u64;
+        let sub_lb = bounds::uniform_bins(&sub, &items) * sub.types[0].cost;
+        // half of what is left for the first type, all of the rest for
+        // the last
+        let mut sc = clock.share(if idx + 1 == tries { 0.5 } else { 0.35 });
+        eliminate_uniform(&sub, &mut sol, sub_lb, &mut sc, rng, work);
+        clock.used += sc.used;
+        for b in sol.bins.iter_mut() {
+            b.ty = t;
+            b.src = BinSource::New { bin_type: t };
+            b.cost = p.types[t].cost;
+        }
+        greedy::downsize(p, &mut sol);
+        if sol.key() < best.key() {
+            *best = sol;
+        }
+    }
 }
 
 /// Incremental exact-cover state (dancing-links style counters): `bad[q]`

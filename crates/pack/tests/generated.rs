@@ -5,10 +5,10 @@
 use rightsizer_pack::generate::{generate, GeneratorConfig};
 use rightsizer_pack::{pack, Budget, PackOptions};
 
-/// The bar is "within 2% on ≥ 95%"; the packer currently reaches
-/// it on about 70% of these instances (mean ratio ≈ 1.017), so this test
-/// guards the level reached (≥ 95% within 5%, mean ≤ 1.03) and prints the
-/// 2% count. Slow in debug builds: run by `.ci/run` in release.
+/// The bar: within 2% of the planted optimum on ≥ 95% of the
+/// instances, with a deterministic iteration budget of about 1 s per
+/// instance in release (12k iterations: 40/40 within 2%, mean ≈ 1.013).
+/// Slow in debug builds: run by `.ci/run` in release.
 #[test]
 #[ignore = "slow in debug builds; run by .ci/run in release"]
 fn cost_within_two_percent_on_95_percent() {
@@ -27,10 +27,11 @@ fn cost_within_two_percent_on_95_percent() {
             shape_noise: 0.2,
         };
         let g = generate(&cfg, seed);
+        let t0 = std::time::Instant::now();
         let r = pack(
             &g.instance,
             &PackOptions {
-                budget: Budget::iterations(3_000),
+                budget: Budget::iterations(12_000),
                 seed,
                 ..PackOptions::default()
             },
@@ -46,6 +47,11 @@ fn cost_within_two_percent_on_95_percent() {
             "better than the optimum: bug"
         );
         let ratio = r.objective.0 as f64 / g.optimal_cost.0 as f64;
+        eprintln!(
+            "seed {seed}: ratio {ratio:.4} in {:.0} ms ({} items)",
+            t0.elapsed().as_secs_f64() * 1e3,
+            g.instance.items.len()
+        );
         worst = worst.max(ratio);
         sum += ratio;
         if ratio <= 1.02 {
@@ -60,11 +66,12 @@ fn cost_within_two_percent_on_95_percent() {
         sum / total as f64
     );
     assert!(
-        within5 * 100 >= 95 * total,
-        "only {within5}/{total} within 5%"
+        within * 100 >= 95 * total,
+        "only {within}/{total} within 2%"
     );
+    assert!(within5 == total, "only {within5}/{total} within 5%");
     assert!(
-        sum / total as f64 <= 1.03,
+        sum / total as f64 <= 1.02,
         "mean ratio {:.4}",
         sum / total as f64
     );

@@ -55,3 +55,12 @@ fn triplets_within_ten_percent() {
     let r = sample_ratio("Triplet", 40);
     assert!(r <= 1.10, "Triplet mean bins/OPT {r:.4} > 1.10");
 }
+
+#[test]
+#[ignore = "needs RIGHTSIZER_DATA; run by .ci/run"]
+fn new_and_panigrahy_keep_their_bars() {
+    let r = sample_ratio("New", 20);
+    assert!(r <= 1.05, "New mean bins/OPT {r:.4} > 1.05");
+    let r = sample_ratio("Panigrahy", 20);
+    assert!(r <= 1.015, "Panigrahy mean bins/OPT {r:.4} > 1.015");
+}
