@@ -96,9 +96,10 @@ pub struct BucketSpec {
     pub throughput: BTreeMap<String, f64>,
 }
 
-/// Objective as written in the document.
+/// Objective as written in the document: `cost`, `energy` or
+/// `{cost_plus_energy: {per_kwh: 0.12}}` (in YAML and JSON alike).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "ObjectiveRepr", into = "ObjectiveRepr")]
 pub enum ObjectiveSpec {
     /// Hourly price.
     #[default]
@@ -110,6 +111,51 @@ pub enum ObjectiveSpec {
         /// Dollars per kWh.
         per_kwh: f64,
     },
+}
+
+/// The written form of [`ObjectiveSpec`]: a word or a one-key map (serde_yaml
+/// would otherwise demand a `!cost_plus_energy` tag).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum ObjectiveRepr {
+    Word(String),
+    Weighted { cost_plus_energy: PerKwh },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerKwh {
+    per_kwh: f64,
+}
+
+impl TryFrom<ObjectiveRepr> for ObjectiveSpec {
+    type Error = String;
+    fn try_from(r: ObjectiveRepr) -> Result<Self, String> {
+        match r {
+            ObjectiveRepr::Word(w) => match w.as_str() {
+                "cost" => Ok(ObjectiveSpec::Cost),
+                "energy" => Ok(ObjectiveSpec::Energy),
+                _ => Err(format!(
+                    "unknown objective `{w}`: expected cost, energy or {{cost_plus_energy: {{per_kwh: x}}}}"
+                )),
+            },
+            ObjectiveRepr::Weighted { cost_plus_energy } => Ok(ObjectiveSpec::CostPlusEnergy {
+                per_kwh: cost_plus_energy.per_kwh,
+            }),
+        }
+    }
+}
+
+impl From<ObjectiveSpec> for ObjectiveRepr {
+    fn from(o: ObjectiveSpec) -> Self {
+        match o {
+            ObjectiveSpec::Cost => ObjectiveRepr::Word("cost".into()),
+            ObjectiveSpec::Energy => ObjectiveRepr::Word("energy".into()),
+            ObjectiveSpec::CostPlusEnergy { per_kwh } => ObjectiveRepr::Weighted {
+                cost_plus_energy: PerKwh { per_kwh },
+            },
+        }
+    }
 }
 
 /// What-if sweeps.
@@ -1043,5 +1089,35 @@ mod tests {
             ("box", 1)
         );
         assert_eq!(n.cost_per_hour.micros(), 1_500_000);
+    }
+
+    /// The YAML example in the module docs parses and runs as documented.
+    #[test]
+    fn module_doc_yaml_runs() {
+        let src = include_str!("spec.rs");
+        let start = src.find("//! ```yaml\n").unwrap() + "//! ```yaml\n".len();
+        let end = start + src[start..].find("//! ```\n").unwrap();
+        let yaml: String = src[start..end]
+            .lines()
+            .map(|l| {
+                l.strip_prefix("//! ")
+                    .unwrap_or(l.trim_start_matches("//!"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let s: PlanSpec = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(s.objective, ObjectiveSpec::Cost);
+        assert_eq!(s.nodes.as_ref().unwrap().spot, SpotPolicy::MaxFraction(0.5));
+        let r = s.run(&SolveConfig::default()).unwrap();
+        let n = r.nodes.unwrap();
+        assert!(n.unplaced.is_empty(), "{:?}", n.unplaced);
+        assert_eq!(n.groups["gateway"].replicas, 3);
+        // The weighted objective in YAML form, and its JSON round trip.
+        let o: ObjectiveSpec = serde_yaml::from_str("{cost_plus_energy: {per_kwh: 0.12}}").unwrap();
+        assert_eq!(o, ObjectiveSpec::CostPlusEnergy { per_kwh: 0.12 });
+        let j = serde_json::to_string(&o).unwrap();
+        assert_eq!(j, r#"{"cost_plus_energy":{"per_kwh":0.12}}"#);
+        assert_eq!(serde_json::from_str::<ObjectiveSpec>(&j).unwrap(), o);
+        assert!(serde_yaml::from_str::<ObjectiveSpec>("cheapest").is_err());
     }
 }
