@@ -919,7 +919,7 @@ impl ProfileTable {
             places: Vec::new(),
         };
         for (i, r) in doc.rows.iter().enumerate() {
-            let num = |v: Option<f64>| v.map(|x| format_f64(x));
+            let num = |v: Option<f64>| v.map(format_f64);
             let fields: BTreeMap<&str, Option<String>> = BTreeMap::from([
                 ("workload", Some(r.workload.clone())),
                 ("option", Some(r.option.clone())),
