@@ -23,6 +23,13 @@ use std::collections::HashMap;
 /// Upper limit on enumerated patterns (memory and time guard).
 const MAX_PATTERNS: usize = 400_000;
 
+/// Pattern enumeration is quadratic in the distinct item sizes.
+const MAX_KINDS: usize = 10_000;
+
+/// The single-type search repairs whole packings (its tabu state is
+/// items × bins); above this many items it is skipped.
+const SINGLE_TYPE_MAX_ITEMS: usize = 5_000;
+
 /// Items grouped by identical size vectors.
 struct Kinds {
     /// Item ids of each kind.
@@ -77,6 +84,9 @@ pub(crate) fn perfect_fit(
     }
     let kinds = kinds_of(p, items);
     let nk = kinds.members.len();
+    if nk > MAX_KINDS {
+        return None;
+    }
     let proj = |v: &[u64]| -> Vec<u64> { tight.iter().map(|&k| v[k]).collect() };
     let cap_t = proj(cap);
     // kinds by their tight projection
@@ -142,8 +152,11 @@ pub(crate) fn perfect_fit(
         }
         for b in a..nk as u32 {
             work += 1;
-            if work % 4096 == 0 && clock.out() {
-                return None;
+            if work % 4096 == 0 {
+                clock.used += 64;
+                if clock.out() {
+                    return None;
+                }
             }
             let pb = proj(&kinds.size[b as usize]);
             let Some(rb) = sub(&ra, &pb) else { continue };
@@ -165,7 +178,6 @@ pub(crate) fn perfect_fit(
             }
         }
     }
-    clock.used += work / 64;
     if pats.is_empty() {
         return None;
     }
@@ -225,7 +237,12 @@ pub(crate) fn single_type(
     rng: &mut SplitMix64,
     work: &mut WorkCounters,
 ) {
-    if p.types.len() < 2 || p.allow.is_some() || !p.open.is_empty() || !best.unplaced.is_empty() {
+    if p.types.len() < 2
+        || p.n > SINGLE_TYPE_MAX_ITEMS
+        || p.allow.is_some()
+        || !p.open.is_empty()
+        || !best.unplaced.is_empty()
+    {
         return;
     }
     let items: Vec<usize> = (0..p.n).collect();
@@ -597,6 +614,46 @@ mod tests {
             }
             assert!(seen.iter().all(|&x| x));
         }
+    }
+
+    #[test]
+    fn single_type_packs_into_the_large_type_then_downsizes() {
+        use crate::instance::{BinType, Cost};
+        let inst = Instance {
+            items: [6u64, 6, 6, 4, 4, 4]
+                .iter()
+                .map(|&w| Item::new(vec![w, w]))
+                .collect(),
+            bin_types: vec![
+                BinType::new(vec![10, 10], Cost(10)),
+                BinType::new(vec![20, 20], Cost(20)),
+            ],
+            open_bins: vec![],
+        };
+        let p = Prob::new(&inst);
+        // one item per small bin: cost 60
+        let mut best = Sol {
+            bins: (0..p.n)
+                .map(|i| {
+                    let mut b = Bin::new_of_type(&p, 0);
+                    b.add(i, p.s(i));
+                    b
+                })
+                .collect(),
+            unplaced: Vec::new(),
+        };
+        let mut clock = Clock::new(Budget::iterations(10_000));
+        let mut rng = SplitMix64::new(3);
+        let mut work = WorkCounters::default();
+        single_type(&p, &mut best, 30, &mut clock, &mut rng, &mut work);
+        assert_eq!(best.cost(), 30);
+        let mut seen = vec![false; p.n];
+        for b in &best.bins {
+            assert!(b.load.iter().zip(&b.cap).all(|(l, c)| l <= c));
+            assert_eq!(b.cap, p.types[b.ty].cap);
+            b.items.iter().for_each(|&i| seen[i as usize] = true);
+        }
+        assert!(seen.iter().all(|&x| x));
     }
 
     #[test]
