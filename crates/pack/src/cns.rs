@@ -46,10 +46,31 @@ fn fits_two(c: u64, w: &[u64], items: &[usize]) -> Option<Vec<Vec<usize>>> {
     if total > 2 * c || items.len() > 40 {
         return None;
     }
-    // subset with weight in [total − c, c]: DFS over decreasing weights
+    // subset with weight in [total − c, c]: a bitset subset-sum decides,
+    // a DFS over decreasing weights then finds the split
+    let lo = total - c;
+    if c <= 4_000_000 {
+        let words = (c as usize) / 64 + 1;
+        let mut bits = vec![0u64; words];
+        bits[0] = 1;
+        for &i in items {
+            let sh = w[i] as usize;
+            let (ws, bs) = (sh / 64, sh % 64);
+            for k in (ws..words).rev() {
+                let mut v = bits[k - ws] << bs;
+                if bs > 0 && k > ws {
+                    v |= bits[k - ws - 1] >> (64 - bs);
+                }
+                bits[k] |= v;
+            }
+        }
+        let hit = (lo..=c).any(|x| bits[(x / 64) as usize] >> (x % 64) & 1 == 1);
+        if !hit {
+            return None;
+        }
+    }
     let mut idx = items.to_vec();
     idx.sort_by(|&a, &b| w[b].cmp(&w[a]).then(a.cmp(&b)));
-    let lo = total - c;
     let mut suf = vec![0u64; idx.len() + 1];
     for k in (0..idx.len()).rev() {
         suf[k] = suf[k + 1] + w[idx[k]];
@@ -72,7 +93,7 @@ fn fits_two(c: u64, w: &[u64], items: &[usize]) -> Option<Vec<Vec<usize>>> {
             return true;
         }
         *nodes += 1;
-        if k == idx.len() || sum + suf[k] < lo || *nodes > 20_000 {
+        if k == idx.len() || sum + suf[k] < lo || *nodes > 200_000 {
             return false;
         }
         if sum + w[idx[k]] <= c {

@@ -144,6 +144,52 @@ pub fn lp_bound(capacity: u64, weights: &[u64], target: u64, max_iterations: u64
     }
 }
 
+/// Rounds an LP solution over patterns (counts per distinct size, sizes
+/// decreasing) down to whole bins and packs the remaining items by FFD.
+/// Returns bins of indices into `w`.
+fn round_lp(c: u64, w: &[u64], patterns: &[(Vec<u32>, f64)]) -> Vec<Vec<usize>> {
+    let order = decreasing(w);
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut sizes: Vec<u64> = Vec::new();
+    for i in order {
+        if sizes.last() == Some(&w[i]) {
+            members.last_mut().expect("nonempty").push(i);
+        } else {
+            sizes.push(w[i]);
+            members.push(vec![i]);
+        }
+    }
+    let mut pats: Vec<&(Vec<u32>, f64)> = patterns.iter().collect();
+    pats.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut bins: Vec<Vec<usize>> = Vec::new();
+    for (a, x) in pats {
+        if a.len() != sizes.len() {
+            continue;
+        }
+        for _ in 0..(x + 1e-6).floor() as u64 {
+            let mut bin = Vec::new();
+            for (j, &k) in a.iter().enumerate() {
+                for _ in 0..k {
+                    if let Some(i) = members[j].pop() {
+                        bin.push(i);
+                    }
+                }
+            }
+            if !bin.is_empty() {
+                bins.push(bin);
+            }
+        }
+    }
+    let rest: Vec<usize> = members.into_iter().flatten().collect();
+    let rw: Vec<u64> = rest.iter().map(|&i| w[i]).collect();
+    bins.extend(
+        ffd(c, &rw)
+            .into_iter()
+            .map(|b| b.into_iter().map(|x| rest[x]).collect::<Vec<usize>>()),
+    );
+    bins
+}
+
 fn to_sol(p: &Prob, bins: &[Vec<usize>]) -> Sol {
     let mut sol = Sol {
         bins: Vec::with_capacity(bins.len()),
@@ -221,7 +267,7 @@ pub(crate) fn solve(
                       work: &mut WorkCounters,
                       lb_bins: &mut u64| {
         if cg_done || (best.bins.len() as u64) <= *lb_bins || clock.out() {
-            return;
+            return None;
         }
         let cur: Vec<Vec<usize>> = best
             .bins
@@ -258,6 +304,7 @@ pub(crate) fn solve(
             );
         }
         *lb_bins = (*lb_bins).max(r.bound);
+        Some(r)
     };
     run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
     // Phase 1: randomized bin-completion restarts aimed at the bound.
@@ -345,8 +392,14 @@ pub(crate) fn solve(
             }
         }
     }
-    run_cg(&best, 55, 5, &mut clock, &mut work, &mut lb_bins);
+    let cg = run_cg(&best, 55, 5, &mut clock, &mut work, &mut lb_bins);
     lb = lb_bins * cost;
+    // LP-guided start: round the master's primal solution down, pack the
+    // rest first-fit decreasing.
+    let rounded = cg
+        .filter(|_| best.cost() > lb)
+        .map(|r| round_lp(c, &w, &r.patterns))
+        .map(map);
     // Phase 2: consistent neighbourhood search from the incumbent.
     if best.cost() > lb && !clock.out() {
         let wi: Vec<u64> = p.size.clone();
@@ -355,11 +408,21 @@ pub(crate) fn solve(
             .iter()
             .map(|b| b.items.iter().map(|&i| i as usize).collect())
             .collect();
-        let mut cns = Cns::new(c, &wi, bins, Vec::new());
+        let ub = bins.len();
+        let mut cns = match rounded {
+            Some(r) if r.len() + 3 >= ub && ub >= 3 => {
+                let mut cns = Cns::new(c, &wi, r, Vec::new());
+                let k = cns.bins.len() - (ub - 3);
+                cns.drop_bins(k);
+                cns
+            }
+            _ => {
+                let mut cns = Cns::new(c, &wi, bins, Vec::new());
+                cns.drop_bins(3);
+                cns
+            }
+        };
         loop {
-            // aim at one bin fewer: a partial solution of (bins − 3) bins
-            // plus S, done when S fits into two bins
-            cns.drop_bins(3);
             let cap = clock.left();
             let mut stop2 = |_: u64| clock.out();
             let (ok, iters) = cns.run(&mut rng, cap, &mut stop2);
@@ -382,6 +445,9 @@ pub(crate) fn solve(
             if best.bins.len() as u64 <= lb_bins || clock.out() {
                 break;
             }
+            // aim at one bin fewer: a partial solution of (bins − 3) bins
+            // plus S, done when S fits into two bins
+            cns.drop_bins(3);
         }
     }
     // Defensive: every placeable item must be packed exactly once.
