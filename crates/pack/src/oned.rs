@@ -392,7 +392,7 @@ pub(crate) fn solve(
             }
         }
     }
-    let cg = run_cg(&best, 55, 5, &mut clock, &mut work, &mut lb_bins);
+    let cg = run_cg(&best, 48, 5, &mut clock, &mut work, &mut lb_bins);
     lb = lb_bins * cost;
     // LP-guided start: round the master's primal solution down, pack the
     // rest first-fit decreasing.
