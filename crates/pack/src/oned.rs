@@ -291,18 +291,6 @@ pub(crate) fn solve(
         work.lp_iterations += r.iterations;
         clock.used += r.iterations;
         cg_done = r.converged || r.bound >= best.bins.len() as u64;
-        if std::env::var_os("ONED_DEBUG").is_some() {
-            eprintln!(
-                "cg: bound {} lp {:.4} conv {} it {} t {:?} lb {} ub {}",
-                r.bound,
-                r.lp_value,
-                r.converged,
-                r.iterations,
-                start.elapsed(),
-                lb_bins,
-                best.bins.len()
-            );
-        }
         *lb_bins = (*lb_bins).max(r.bound);
         Some(r)
     };
@@ -428,13 +416,6 @@ pub(crate) fn solve(
             let (ok, iters) = cns.run(&mut rng, cap, &mut stop2);
             work.local_search_iterations += iters;
             clock.used += iters.max(1);
-            if std::env::var_os("ONED_DEBUG").is_some() {
-                eprintln!(
-                    "cns: ok {ok} iters {iters} bins {} t {:?}",
-                    cns.bins.len(),
-                    start.elapsed()
-                );
-            }
             if !ok {
                 break;
             }
