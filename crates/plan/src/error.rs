@@ -147,4 +147,7 @@ pub enum PlanError {
         #[source]
         source: std::io::Error,
     },
+    /// A measured profile table was rejected.
+    #[error(transparent)]
+    Profile(Box<crate::profiles::ProfileError>),
 }

@@ -59,6 +59,7 @@ use crate::nodemix::{
     InstanceCandidate, NodeMix, NodeMixConfig, NodeMixProblem, ReplicaGroup, ReplicaShape,
     SpotPolicy,
 };
+use crate::profiles::{ProfileTable, ThroughputUnit};
 use rightsizer_catalog::Catalog;
 use rightsizer_model::ids::{AcceleratorModelId, NodeTypeId};
 use rightsizer_model::node::{DeviceCount, NodeType, Provider};
@@ -67,6 +68,7 @@ use rightsizer_model::units::{Bytes, MilliCpu, Money, PricePerHour, Watts};
 use rightsizer_pack::Budget;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 /// One option in the document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,7 +94,9 @@ pub struct BucketSpec {
     pub label: String,
     /// Requests (or work units) per second.
     pub rate: f64,
-    /// Throughput per option name under the SLO; options not listed cannot serve it.
+    /// Throughput per option name under the SLO; options not listed cannot
+    /// serve it. May be left out when `profiles` supplies it.
+    #[serde(default)]
     pub throughput: BTreeMap<String, f64>,
 }
 
@@ -195,6 +199,32 @@ pub struct PlanSpec {
     /// Optional node-mix section: instance types for the fleet plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<NodesSpec>,
+    /// Optional measured profile table that fills the demand buckets'
+    /// throughput maps (see [`PlanSpec::resolve_profiles`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<ProfilesSpec>,
+}
+
+/// A measured profile table to read the demand buckets' throughputs from
+/// ([`crate::profiles`]). A bucket takes the table's rows whose bucket
+/// label equals its own; throughputs written inline in the bucket win over
+/// the table's, so a document can correct one measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilesSpec {
+    /// The table (`.csv` or `.json`); a relative path is resolved against
+    /// the directory given to [`PlanSpec::resolve_profiles`] (the CLI passes
+    /// the planning document's directory).
+    pub table: PathBuf,
+    /// The workload whose rows to use.
+    pub workload: String,
+    /// The unit the demand rates are written in (default `req/s`).
+    #[serde(default = "default_unit")]
+    pub unit: ThroughputUnit,
+}
+
+fn default_unit() -> ThroughputUnit {
+    ThroughputUnit::RequestsPerSecond
 }
 
 /// A CPU or memory size: a Kubernetes quantity string (`"500m"`, `"16Gi"`)
@@ -812,8 +842,90 @@ impl PlanSpec {
         FleetProblem::new(opts, buckets, self.slice_factor.unwrap_or(4))
     }
 
-    /// Solves the base plan and every what-if point.
+    /// Reads the `profiles` table (relative paths against `base_dir`) and
+    /// merges its throughputs into the demand buckets: for each bucket, the
+    /// table's positive measurements for its label and for the document's
+    /// `options` (the table may cover more), except where the bucket already
+    /// names the option. Afterwards `profiles` is `None`, so the
+    /// document is self-contained. A bucket label the table does not know is
+    /// an error (a typo would otherwise silently leave the bucket unserved).
+    ///
+    /// ```
+    /// use rightsizer_plan::spec::PlanSpec;
+    /// let dir = std::env::temp_dir().join("rightsizer-doc-profiles");
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("chat.csv"), "\
+    /// workload,option,device,count,bucket,throughput,unit,slo,slo_ms
+    /// chat,L4,L4,1,256x64,4,req/s,tpot,120
+    /// chat,A10G,A10G,1,256x64,6,req/s,tpot,120
+    /// ")?;
+    /// let mut spec: PlanSpec = serde_json::from_str(r#"{
+    ///   "options": [{"name": "L4", "price_per_hour": 0.8048}, {"name": "A10G", "price_per_hour": 1.006}],
+    ///   "demand": [{"label": "256x64", "rate": 8, "throughput": {"L4": 5}}],
+    ///   "profiles": {"table": "chat.csv", "workload": "chat"}
+    /// }"#)?;
+    /// spec.resolve_profiles(&dir)?;
+    /// assert_eq!(spec.demand[0].throughput["A10G"], 6.0); // from the table
+    /// assert_eq!(spec.demand[0].throughput["L4"], 5.0); // inline wins
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resolve_profiles(&mut self, base_dir: &Path) -> Result<(), PlanError> {
+        let Some(p) = self.profiles.take() else {
+            return Ok(());
+        };
+        let path = if p.table.is_absolute() {
+            p.table.clone()
+        } else {
+            base_dir.join(&p.table)
+        };
+        let restore = |spec: &mut PlanSpec, e: PlanError| {
+            spec.profiles = Some(p.clone());
+            Err(e)
+        };
+        let maps = match ProfileTable::from_path(&path)
+            .and_then(|t| t.throughput_by_bucket(&p.workload, p.unit))
+        {
+            Ok(m) => m,
+            Err(e) => return restore(self, PlanError::Profile(Box::new(e))),
+        };
+        // Check every bucket before changing any (no partial state).
+        for (b, d) in self.demand.iter().enumerate() {
+            if !maps.contains_key(&d.label) {
+                let known: Vec<&str> = maps.keys().map(String::as_str).collect();
+                return restore(
+                    self,
+                    PlanError::InvalidParameter {
+                        field: format!("demand[{b}].label"),
+                        message: format!(
+                            "bucket `{}` is not in profile table {} for workload `{}` (it has: {})",
+                            d.label,
+                            path.display(),
+                            p.workload,
+                            known.join(", ")
+                        ),
+                    },
+                );
+            }
+        }
+        let planned: BTreeSet<&str> = self.options.iter().map(|o| o.name.as_str()).collect();
+        for d in &mut self.demand {
+            for (option, v) in &maps[&d.label] {
+                if planned.contains(option.as_str()) {
+                    d.throughput.entry(option.clone()).or_insert(*v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Solves the base plan and every what-if point. A `profiles` table still
+    /// present is read relative to the current directory first.
     pub fn run(&self, cfg: &SolveConfig) -> Result<PlanReport, PlanError> {
+        if self.profiles.is_some() {
+            let mut resolved = self.clone();
+            resolved.resolve_profiles(Path::new("."))?;
+            return resolved.run(cfg);
+        }
         let objective = self.objective()?;
         let p = self.problem()?;
         // Check the nodes section before solving anything.

@@ -29,7 +29,7 @@ pub struct Args {
 /// Runs the subcommand.
 pub fn run(args: &Args) -> CliResult {
     let text = read_file(&args.file)?;
-    let spec: PlanSpec = if is_yaml(&args.file) {
+    let mut spec: PlanSpec = if is_yaml(&args.file) {
         serde_yaml::from_str(&text).map_err(|e| {
             let loc = e
                 .location()
@@ -41,6 +41,14 @@ pub fn run(args: &Args) -> CliResult {
         serde_json::from_str(&text)
             .map_err(|e| format!("{}:{}:{}: {e}", args.file.display(), e.line(), e.column()))?
     };
+    // A profile table named in the document is read relative to the document.
+    let base = args
+        .file
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    spec.resolve_profiles(&base)
+        .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let cfg = SolveConfig::default().with_time_limit(Duration::from_millis(args.time_limit_ms));
     let report = spec
         .run(&cfg)
