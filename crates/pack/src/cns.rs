@@ -32,7 +32,30 @@ pub(crate) struct Cns<'a> {
     /// iteration until which an item may not go back to S
     tabu: Vec<u64>,
     iter: u64,
+    /// sorted weights of `S` (scratch)
+    sw: Vec<u64>,
+    /// distinct weights of `S` with multiplicity, increasing
+    singles: Vec<(u64, u64)>,
+    /// distinct pair sums of `S` with multiplicity, increasing
+    pairs: Vec<(u64, u64)>,
+    pair_buf: Vec<u64>,
+    /// for capacities up to [`LUT_MAX`]: number of single items / pairs
+    /// of `S` per total weight `≤ c`
+    cnt1: Vec<u32>,
+    cnt2: Vec<u32>,
+    /// heaviest single / pair weight `≤ x` ([`NONE`] when none)
+    best1: Vec<u32>,
+    best2: Vec<u32>,
+    /// whether the lookup tables (not the sorted ones) are current
+    use_lut: bool,
 }
+
+/// No in-set in a lookup table.
+const NONE: u32 = u32::MAX;
+
+/// Largest capacity for which `best_move` uses lookup tables instead of
+/// binary search.
+const LUT_MAX: u64 = 1 << 16;
 
 /// Splits `items` into at most two bins of capacity `c` when possible.
 fn fits_two(c: u64, w: &[u64], items: &[usize]) -> Option<Vec<Vec<usize>>> {
@@ -133,6 +156,15 @@ impl<'a> Cns<'a> {
             s,
             tabu: vec![0; w.len()],
             iter: 0,
+            sw: Vec::new(),
+            singles: Vec::new(),
+            pairs: Vec::new(),
+            pair_buf: Vec::new(),
+            cnt1: Vec::new(),
+            cnt2: Vec::new(),
+            best1: Vec::new(),
+            best2: Vec::new(),
+            use_lut: false,
         }
     }
 
@@ -307,100 +339,288 @@ impl<'a> Cns<'a> {
         }
     }
 
-    /// The best non-tabu `Swap(p, q)`, `p ≤ 2`, `1 ≤ q ≤ 2` (aspiration: a
-    /// tabu move that beats the best weight of `S` is allowed).
-    fn best_move(&self, rng: &mut SplitMix64, it: u64, ws: u64, best_ws: u64) -> Move {
-        let ns = self.s.len();
-        let mut best: Move = None;
-        let mut ties = 0u64;
-        let mut outs: Vec<(u64, [usize; 2], bool)> = Vec::new();
-        for b in 0..self.bins.len() {
-            let items = &self.bins[b];
-            let m = items.len();
-            let room = self.c - self.load[b];
-            outs.clear();
-            outs.push((0, [usize::MAX; 2], false));
-            for x in 0..m {
-                let tx = self.tabu[items[x]] > it;
-                outs.push((self.w[items[x]], [x, usize::MAX], tx));
-                for y in x + 1..m {
-                    let ty = tx || self.tabu[items[y]] > it;
-                    outs.push((self.w[items[x]] + self.w[items[y]], [x, y], ty));
-                }
+    /// Rebuilds the weight tables of `S`: for capacities up to
+    /// [`LUT_MAX`], counts per weight (single items and pairs) and the
+    /// heaviest weight `≤ x` for every `x ≤ c`; above, sorted distinct
+    /// weights (pair sums) with multiplicities.
+    fn build_tables(&mut self) {
+        let w = self.w;
+        self.sw.clear();
+        self.sw.extend(self.s.iter().map(|&i| w[i]));
+        // lookup tables (O(c) to build, O(1) per query) beat binary
+        // search once `S` holds a pair
+        self.use_lut = self.c <= LUT_MAX && self.sw.len() >= 2;
+        if self.use_lut {
+            let n = self.c as usize + 1;
+            for t in [&mut self.cnt1, &mut self.cnt2] {
+                t.clear();
+                t.resize(n, 0);
             }
-            for &(wout, oi, is_tabu) in &outs {
-                let avail = room + wout;
-                let nout = oi.iter().filter(|&&x| x != usize::MAX).count() as i64;
-                for u in 0..ns {
-                    let wu = self.w[self.s[u]];
-                    if wu <= avail {
-                        let gain = wu as i64 - wout as i64;
-                        self.consider(
-                            &mut best,
-                            &mut ties,
-                            rng,
-                            (gain, nout - 1),
-                            (b, oi, [u, usize::MAX]),
-                            is_tabu,
-                            ws,
-                            best_ws,
-                        );
-                    }
-                    for v in u + 1..ns {
-                        let wv = self.w[self.s[v]];
-                        if wu + wv <= avail {
-                            let gain = (wu + wv) as i64 - wout as i64;
-                            self.consider(
-                                &mut best,
-                                &mut ties,
-                                rng,
-                                (gain, nout - 2),
-                                (b, oi, [u, v]),
-                                is_tabu,
-                                ws,
-                                best_ws,
-                            );
+            for (a, &x) in self.sw.iter().enumerate() {
+                if x <= self.c {
+                    self.cnt1[x as usize] += 1;
+                    for &y in &self.sw[a + 1..] {
+                        if x + y <= self.c {
+                            self.cnt2[(x + y) as usize] += 1;
                         }
                     }
                 }
             }
+            for (cnt, best) in [(&self.cnt1, &mut self.best1), (&self.cnt2, &mut self.best2)] {
+                best.clear();
+                let mut last = NONE;
+                best.extend(cnt.iter().enumerate().map(|(x, &k)| {
+                    if k > 0 {
+                        last = x as u32;
+                    }
+                    last
+                }));
+            }
+            return;
         }
-        best
+        self.sw.sort_unstable();
+        self.singles.clear();
+        for &x in &self.sw {
+            match self.singles.last_mut() {
+                Some((v, k)) if *v == x => *k += 1,
+                _ => self.singles.push((x, 1)),
+            }
+        }
+        self.pair_buf.clear();
+        for (a, &x) in self.sw.iter().enumerate() {
+            for &y in &self.sw[a + 1..] {
+                self.pair_buf.push(x + y);
+            }
+        }
+        self.pair_buf.sort_unstable();
+        self.pairs.clear();
+        for &x in &self.pair_buf {
+            match self.pairs.last_mut() {
+                Some((v, k)) if *v == x => *k += 1,
+                _ => self.pairs.push((x, 1)),
+            }
+        }
     }
 
+    /// The heaviest in-set of `q` items of `S` with weight `≤ x`: its
+    /// weight and how many in-sets have that weight.
+    #[inline]
+    fn heaviest(&self, q: i64, x: u64) -> Option<(u64, u64)> {
+        if self.use_lut {
+            let (cnt, best) = if q == 1 {
+                (&self.cnt1, &self.best1)
+            } else {
+                (&self.cnt2, &self.best2)
+            };
+            let b = best[x.min(self.c) as usize];
+            (b != NONE).then(|| (b as u64, cnt[b as usize] as u64))
+        } else {
+            let table = if q == 1 { &self.singles } else { &self.pairs };
+            let k = table.partition_point(|p| p.0 <= x);
+            (k > 0).then(|| table[k - 1])
+        }
+    }
+
+    /// The best non-tabu `Swap(p, q)`, `p ≤ 2`, `1 ≤ q ≤ 2` (aspiration: a
+    /// tabu move that beats the best weight of `S` is allowed).
+    ///
+    /// For every out-set of a bin only the heaviest in-set of each size can
+    /// be best, so it is found by binary search over the sorted distinct
+    /// weights (pair sums) of `S`; ties among equal moves are broken
+    /// uniformly at random, counting every in-set with the same weight.
+    fn best_move(&mut self, rng: &mut SplitMix64, it: u64, ws: u64, best_ws: u64) -> Move {
+        self.build_tables();
+        let mut best: Option<Cand> = None;
+        let mut ties = 0u64;
+        let c = self.c;
+        let w = self.w;
+        for b in 0..self.bins.len() {
+            let items = &self.bins[b];
+            let m = items.len();
+            let room = c - self.load[b];
+            // an in-set fits into the room plus the out-set, so no move of
+            // this bin gains more than its room
+            if best.as_ref().is_some_and(|bc| (room as i64) < bc.gain) {
+                continue;
+            }
+            // nothing out (in `run`, `insert_all` leaves no such move)
+            self.eval_out(
+                &mut best,
+                &mut ties,
+                rng,
+                b,
+                [usize::MAX; 2],
+                0,
+                0,
+                room,
+                false,
+                ws,
+                best_ws,
+            );
+            for x in 0..m {
+                let wx = w[items[x]];
+                let tx = self.tabu[items[x]] > it;
+                self.eval_out(
+                    &mut best,
+                    &mut ties,
+                    rng,
+                    b,
+                    [x, usize::MAX],
+                    1,
+                    wx,
+                    room,
+                    tx,
+                    ws,
+                    best_ws,
+                );
+                for y in x + 1..m {
+                    let wy = w[items[y]];
+                    let ty = tx || self.tabu[items[y]] > it;
+                    self.eval_out(
+                        &mut best,
+                        &mut ties,
+                        rng,
+                        b,
+                        [x, y],
+                        2,
+                        wx + wy,
+                        room,
+                        ty,
+                        ws,
+                        best_ws,
+                    );
+                }
+            }
+        }
+        let cand = best?;
+        // materialise the chosen in-set: the `pick`-th one (in `S` order)
+        // with the chosen total weight
+        let mut left = cand.pick;
+        let ns = self.s.len();
+        if cand.q == 1 {
+            for u in 0..ns {
+                if w[self.s[u]] == cand.win {
+                    if left == 0 {
+                        return Some((cand.gain, cand.dn, cand.b, cand.oi, [u, usize::MAX]));
+                    }
+                    left -= 1;
+                }
+            }
+        } else {
+            for u in 0..ns {
+                let wu = w[self.s[u]];
+                if wu >= cand.win {
+                    continue;
+                }
+                for v in u + 1..ns {
+                    if wu + w[self.s[v]] == cand.win {
+                        if left == 0 {
+                            return Some((cand.gain, cand.dn, cand.b, cand.oi, [u, v]));
+                        }
+                        left -= 1;
+                    }
+                }
+            }
+        }
+        unreachable_move()
+    }
+
+    /// Considers the best in-sets of one and of two items for the out-set
+    /// `oi` (`nout` items of total weight `wout`) of bin `b`.
     #[allow(clippy::too_many_arguments)]
-    fn consider(
+    #[inline]
+    fn eval_out(
         &self,
-        best: &mut Move,
+        best: &mut Option<Cand>,
         ties: &mut u64,
         rng: &mut SplitMix64,
-        (gain, dn): (i64, i64),
-        (b, oi, ui): (usize, [usize; 2], [usize; 2]),
+        b: usize,
+        oi: [usize; 2],
+        nout: i64,
+        wout: u64,
+        room: u64,
         is_tabu: bool,
         ws: u64,
         best_ws: u64,
     ) {
-        // a move that changes nothing (same weights swapped back and forth)
-        if gain == 0 && dn == 0 {
-            return;
-        }
-        if is_tabu && (ws as i64 - gain) >= best_ws as i64 {
-            return;
-        }
-        match best {
-            Some((g, d, ..)) if (gain, dn) < (*g, *d) => {}
-            Some((g, d, ..)) if (gain, dn) == (*g, *d) => {
-                *ties += 1;
-                if rng.below(*ties) == 0 {
-                    *best = Some((gain, dn, b, oi, ui));
-                }
+        let avail = room + wout;
+        for q in [1i64, 2] {
+            // heaviest in-set of size q that fits
+            let Some(mut hit) = self.heaviest(q, avail) else {
+                continue;
+            };
+            // a move that changes nothing (equal weights swapped)
+            if hit.0 == wout && q == nout {
+                let next = if wout == 0 {
+                    None
+                } else {
+                    self.heaviest(q, wout - 1)
+                };
+                let Some(h) = next else {
+                    continue;
+                };
+                hit = h;
             }
-            _ => {
-                *ties = 1;
-                *best = Some((gain, dn, b, oi, ui));
+            let (win, count) = hit;
+            let gain = win as i64 - wout as i64;
+            let dn = nout - q;
+            if is_tabu && (ws as i64 - gain) >= best_ws as i64 {
+                continue;
+            }
+            let key = (gain, dn);
+            match best {
+                Some(bc) if key < (bc.gain, bc.dn) => {}
+                Some(bc) if key == (bc.gain, bc.dn) => {
+                    *ties += count;
+                    if rng.below(*ties) < count {
+                        let pick = if count > 1 { rng.below(count) } else { 0 };
+                        *bc = Cand {
+                            gain,
+                            dn,
+                            b,
+                            oi,
+                            q,
+                            win,
+                            pick,
+                        };
+                    }
+                }
+                _ => {
+                    *ties = count;
+                    let pick = if count > 1 { rng.below(count) } else { 0 };
+                    *best = Some(Cand {
+                        gain,
+                        dn,
+                        b,
+                        oi,
+                        q,
+                        win,
+                        pick,
+                    });
+                }
             }
         }
     }
+}
+
+/// A candidate move with its in-set given by weight and rank.
+#[derive(Clone, Copy)]
+struct Cand {
+    gain: i64,
+    dn: i64,
+    b: usize,
+    oi: [usize; 2],
+    /// in-set size
+    q: i64,
+    /// in-set weight
+    win: u64,
+    /// which of the in-sets with this weight (in `S` order)
+    pick: u64,
+}
+
+fn unreachable_move() -> Move {
+    debug_assert!(false, "chosen in-set not found in S");
+    None
 }
 
 /// Best subset of `pool` (weights decreasing) with weight `≤ c`: maximum
@@ -500,5 +720,99 @@ mod tests {
         let (s, set) = best_subset(10, &w, &[0, 1, 2, 3], 0).expect("some");
         assert_eq!(s, 10);
         assert_eq!(set.len(), 2);
+    }
+
+    /// The best (gain, items-in-S delta) over all moves, by enumeration.
+    fn naive_best(cns: &Cns, it: u64, ws: u64, best_ws: u64) -> Option<(i64, i64)> {
+        let w = cns.w;
+        let ns = cns.s.len();
+        let mut ins: Vec<(u64, i64)> = Vec::new();
+        for u in 0..ns {
+            ins.push((w[cns.s[u]], 1));
+            for v in u + 1..ns {
+                ins.push((w[cns.s[u]] + w[cns.s[v]], 2));
+            }
+        }
+        let mut best = None;
+        for (b, items) in cns.bins.iter().enumerate() {
+            let room = cns.c - cns.load[b];
+            let m = items.len();
+            let mut outs = vec![(0u64, 0i64, false)];
+            for x in 0..m {
+                let tx = cns.tabu[items[x]] > it;
+                outs.push((w[items[x]], 1, tx));
+                for y in x + 1..m {
+                    let ty = tx || cns.tabu[items[y]] > it;
+                    outs.push((w[items[x]] + w[items[y]], 2, ty));
+                }
+            }
+            for &(wout, nout, tabu) in &outs {
+                for &(win, q) in &ins {
+                    let (gain, dn) = (win as i64 - wout as i64, nout - q);
+                    if win > room + wout || (gain == 0 && dn == 0) {
+                        continue;
+                    }
+                    if tabu && ws as i64 - gain >= best_ws as i64 {
+                        continue;
+                    }
+                    if best.is_none_or(|k| (gain, dn) > k) {
+                        best = Some((gain, dn));
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn best_move_matches_enumeration() {
+        let mut rng = SplitMix64::new(11);
+        let mut paths = [0u32; 2];
+        for case in 0..400u64 {
+            // small capacities use the lookup tables, large ones the
+            // sorted tables
+            let scale = if case % 2 == 0 { 1 } else { 1_000 };
+            let c = 100 * scale;
+            let n = 6 + rng.below(20) as usize;
+            let w: Vec<u64> = (0..n).map(|_| (5 + rng.below(60)) * scale).collect();
+            let mut bins: Vec<Vec<usize>> = Vec::new();
+            let mut load: Vec<u64> = Vec::new();
+            let mut s = Vec::new();
+            for i in 0..n {
+                match (0..bins.len()).find(|&b| load[b] + w[i] <= c) {
+                    Some(b) if rng.below(4) > 0 => {
+                        load[b] += w[i];
+                        bins[b].push(i);
+                    }
+                    _ if rng.below(2) == 0 => s.push(i),
+                    _ => {
+                        load.push(w[i]);
+                        bins.push(vec![i]);
+                    }
+                }
+            }
+            let mut cns = Cns::new(c, &w, bins, s);
+            for t in cns.tabu.iter_mut() {
+                *t = rng.below(4);
+            }
+            let it = 2;
+            let ws = cns.weight_s();
+            let best_ws = ws.saturating_sub(rng.below(3) * scale);
+            let want = naive_best(&cns, it, ws, best_ws);
+            let got = cns.best_move(&mut rng, it, ws, best_ws);
+            paths[cns.use_lut as usize] += 1;
+            assert_eq!(got.map(|g| (g.0, g.1)), want, "case {case}");
+            if let Some((gain, dn, b, oi, ui)) = got {
+                let outs: Vec<usize> = oi.iter().copied().filter(|&x| x != usize::MAX).collect();
+                let ins: Vec<usize> = ui.iter().copied().filter(|&x| x != usize::MAX).collect();
+                let wout: u64 = outs.iter().map(|&x| w[cns.bins[b][x]]).sum();
+                let win: u64 = ins.iter().map(|&u| w[cns.s[u]]).sum();
+                assert_eq!(win as i64 - wout as i64, gain);
+                assert_eq!(outs.len() as i64 - ins.len() as i64, dn);
+                assert!(cns.load[b] - wout + win <= c);
+            }
+        }
+        // both the lookup and the sorted tables were exercised
+        assert!(paths[0] > 50 && paths[1] > 50, "{paths:?}");
     }
 }
