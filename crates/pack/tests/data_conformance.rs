@@ -87,7 +87,7 @@ fn classic_quality_sample() {
             _ => (s, Some(12)),
         })
         .collect();
-    let results = run_sample(&plan, 250);
+    let results = run_sample(&plan, 1000);
     let mut all = Vec::new();
     for (set, outs) in &results {
         let s = summarize(set, outs);
@@ -109,9 +109,10 @@ fn classic_quality_sample() {
         100.0 * total.optimum_found,
         total.mean_excess
     );
-    // Quality floors: the issue's bars are 97% / 0.05 bins / Hard28 14 of 28;
-    // these floors record what the current packer reaches in CI time so
-    // regressions fail. See the crate report for the gap to the bars.
+    // The issue's bars (1 s per instance): classic solved >= 97% (weighted
+    // estimate from this sample), Falkenauer_T >= 90%, Schwerin 100%,
+    // Falkenauer + Scholl proven >= 83%. Hard28 (bar 14 of 28) is only held
+    // to a regression floor: the bar is not met yet.
     let find = |name: &str| {
         results
             .iter()
@@ -145,7 +146,22 @@ fn classic_quality_sample() {
         weighted >= FLOOR_ALL,
         "classic optimum found (weighted) {weighted:.3}"
     );
+    // Proven optimal (UB = own LB) on Falkenauer + Scholl, weighted likewise.
+    let fs = &sizes[..5];
+    let proven: f64 = fs
+        .iter()
+        .map(|(s, n)| find(s).proven_optimal * n)
+        .sum::<f64>()
+        / fs.iter().map(|(_, n)| n).sum::<f64>();
+    eprintln!(
+        "estimated share of Falkenauer + Scholl proven optimal: {:.1}%",
+        100.0 * proven
+    );
+    assert!(proven >= 0.83, "Falkenauer + Scholl proven {proven:.3}");
+    let t = find("Falkenauer_T").optimum_found;
+    assert!(t >= 0.90, "Falkenauer_T optimum found {t:.3}");
     assert!(find("Schwerin_1").optimum_found >= 1.0);
+    assert!(find("Schwerin_2").optimum_found >= 1.0);
     let h = find("Hard28");
     assert!(
         h.optimum_found * 28.0 >= FLOOR_HARD28,
@@ -174,6 +190,8 @@ fn classic_quality_sample() {
     }
 }
 
-/// Regression floors (below the issue's bars of 97% and 14; see the report).
-const FLOOR_ALL: f64 = 0.80;
+/// The issue's bar for the share of classic instances solved.
+const FLOOR_ALL: f64 = 0.97;
+/// A regression floor only: the issue's bar is 14 of 28 (goal 22) and the
+/// packer finds 5-6 within 1 s (see the closing note of issue 4).
 const FLOOR_HARD28: f64 = 4.0;
