@@ -85,9 +85,13 @@ pub fn fekete_schepers(capacity: u64, weights: &[u64], max_k: u64) -> u64 {
     best
 }
 
-/// The best 1-D bound available cheaply: max(L2, Fekete–Schepers).
+/// The best 1-D bound available cheaply: max(L2, Fekete–Schepers), and at
+/// least one bin for any non-empty item list (zero-size items still need a
+/// bin; without this the search would chase a bound of 0).
 pub fn one_dim(capacity: u64, weights: &[u64]) -> u64 {
-    l2(capacity, weights).max(fekete_schepers(capacity, weights, 40))
+    l2(capacity, weights)
+        .max(fekete_schepers(capacity, weights, 40))
+        .max(u64::from(!weights.is_empty()))
 }
 
 /// Greedy clique of pairwise incompatible items (no two fit together).
