@@ -4,6 +4,10 @@
 
 use crate::instance::{Instance, Item, PackError};
 
+/// The most items a `.vbp` file may expand to through its demands (the
+/// largest published vector instances have a few thousand).
+pub const MAX_ITEMS: u64 = 10_000_000;
+
 fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines()
         .enumerate()
@@ -36,7 +40,8 @@ pub fn parse_bpp(file: &str, text: &str) -> Result<Instance, PackError> {
     let mut t = tokens(text);
     let n = num(file, t.next(), "item count")? as usize;
     let c = num(file, t.next(), "capacity")?;
-    let mut w = Vec::with_capacity(n);
+    // The count is untrusted: reserve no more than the text can hold.
+    let mut w = Vec::with_capacity(n.min(text.len() / 2 + 1));
     for _ in 0..n {
         w.push(num(file, t.next(), "weight")?);
     }
@@ -52,9 +57,9 @@ pub fn parse_bpp(file: &str, text: &str) -> Result<Instance, PackError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_vbp(file: &str, text: &str) -> Result<Instance, PackError> {
-    let mut t = tokens(text);
+    let mut t = tokens(text).peekable();
     let d = num(file, t.next(), "dimension count")? as usize;
-    let mut cap = Vec::with_capacity(d);
+    let mut cap = Vec::with_capacity(d.min(text.len() / 2 + 1));
     for _ in 0..d {
         cap.push(num(file, t.next(), "capacity")?);
     }
@@ -65,7 +70,15 @@ pub fn parse_vbp(file: &str, text: &str) -> Result<Instance, PackError> {
         for _ in 0..d {
             s.push(num(file, t.next(), "size")?);
         }
+        let line = t.peek().map_or(0, |x| x.0);
         let copies = num(file, t.next(), "demand")?;
+        if copies > MAX_ITEMS - items.len() as u64 {
+            return Err(PackError::Parse {
+                file: file.to_string(),
+                line,
+                message: format!("demand {copies} takes the instance beyond {MAX_ITEMS} items"),
+            });
+        }
         for _ in 0..copies {
             items.push(Item::new(s.clone()));
         }
@@ -83,5 +96,10 @@ mod tests {
         assert!(matches!(e, PackError::Parse { line: 4, .. }), "{e:?}");
         assert!(parse_bpp("f.txt", "3\n10\n5\n").is_err());
         assert!(parse_vbp("f.vbp", "2\n10\n").is_err());
+        // Untrusted counts (fuzz: `2222244245`) must not allocate up front.
+        assert!(parse_bpp("f.txt", "2222244245").is_err());
+        assert!(parse_vbp("f.vbp", "99999999999 1").is_err());
+        let e = parse_vbp("f.vbp", "1\n10\n1\n5 99999999999\n").unwrap_err();
+        assert!(e.to_string().contains("beyond"), "{e}");
     }
 }
