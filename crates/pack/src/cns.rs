@@ -568,36 +568,30 @@ impl<'a> Cns<'a> {
                 continue;
             }
             let key = (gain, dn);
-            match best {
-                Some(bc) if key < (bc.gain, bc.dn) => {}
+            // Reservoir sampling over equal moves: a tie replaces the
+            // incumbent with probability count / ties.
+            let take = match best {
+                Some(bc) if key < (bc.gain, bc.dn) => false,
                 Some(bc) if key == (bc.gain, bc.dn) => {
                     *ties += count;
-                    if rng.below(*ties) < count {
-                        let pick = if count > 1 { rng.below(count) } else { 0 };
-                        *bc = Cand {
-                            gain,
-                            dn,
-                            b,
-                            oi,
-                            q,
-                            win,
-                            pick,
-                        };
-                    }
+                    rng.below(*ties) < count
                 }
                 _ => {
                     *ties = count;
-                    let pick = if count > 1 { rng.below(count) } else { 0 };
-                    *best = Some(Cand {
-                        gain,
-                        dn,
-                        b,
-                        oi,
-                        q,
-                        win,
-                        pick,
-                    });
+                    true
                 }
+            };
+            if take {
+                let pick = if count > 1 { rng.below(count) } else { 0 };
+                *best = Some(Cand {
+                    gain,
+                    dn,
+                    b,
+                    oi,
+                    q,
+                    win,
+                    pick,
+                });
             }
         }
     }
