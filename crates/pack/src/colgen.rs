@@ -34,6 +34,9 @@ pub(crate) struct CgLimits {
     pub deadline: Option<Instant>,
     /// Maximum simplex pivots plus pricings.
     pub max_iterations: u64,
+    /// Pivot the seeded columns into the basis first, in the order given
+    /// (a warm start from a previous LP solution).
+    pub crash: bool,
 }
 
 /// Result of a column-generation run.
@@ -48,6 +51,10 @@ pub(crate) struct CgResult {
     pub converged: bool,
     /// Pivots plus pricings.
     pub iterations: u64,
+    /// Pricings (knapsack problems solved).
+    pub pricings: u64,
+    /// Crash pivots (seeded columns forced into the basis).
+    pub crashed: u64,
     /// The primal solution: patterns (counts per distinct size, sizes
     /// decreasing as in [`group`]) and values.
     pub patterns: Vec<(Vec<u32>, f64)>,
@@ -68,6 +75,13 @@ pub(crate) fn group(weights: &[u64]) -> (Vec<u64>, Vec<u64>) {
         }
     }
     (sizes, demand)
+}
+
+/// `true` when the pricing of these items is solved by dynamic
+/// programming (fast), not branch-and-bound.
+pub(crate) fn dp_pricing(c: u64, weights: &[u64]) -> bool {
+    let (sizes, demand) = group(weights);
+    c > 0 && sizes.first().is_some_and(|&s| s <= c) && Knapsack::new(c, &sizes, &demand).use_dp
 }
 
 /// Exact bounded knapsack: maximise `Σ p_j a_j` with `Σ w_j a_j ≤ c`,
@@ -121,8 +135,26 @@ impl Knapsack {
     }
 
     fn dp(&self, p: &[u64]) -> (u128, Vec<u32>) {
+        // 64-bit values when no pattern can overflow them (the usual case)
+        let total: u128 = self
+            .split
+            .iter()
+            .map(|&(j, t)| p[j] as u128 * t as u128)
+            .sum();
+        if total <= u64::MAX as u128 {
+            self.dp_in::<u64>(p)
+        } else {
+            self.dp_in::<u128>(p)
+        }
+    }
+
+    fn dp_in<T>(&self, p: &[u64]) -> (u128, Vec<u32>)
+    where
+        T: Copy + Ord + Default + From<u64> + Into<u128> + std::ops::Add<Output = T>,
+        T: std::ops::Mul<Output = T>,
+    {
         let c = self.c as usize;
-        let mut best = vec![0u128; c + 1];
+        let mut best = vec![T::default(); c + 1];
         let mut take = vec![false; self.split.len() * (c + 1)];
         for (s, &(j, t)) in self.split.iter().enumerate() {
             if p[j] == 0 {
@@ -132,19 +164,19 @@ impl Knapsack {
             if ww > c {
                 continue;
             }
-            let val = p[j] as u128 * t as u128;
-            let row = s * (c + 1);
+            let val = T::from(p[j]) * T::from(t as u64);
+            let row = &mut take[s * (c + 1)..(s + 1) * (c + 1)];
             for cap in (ww..=c).rev() {
                 let v = best[cap - ww] + val;
                 if v > best[cap] {
                     best[cap] = v;
-                    take[row + cap] = true;
+                    row[cap] = true;
                 }
             }
         }
         let mut a = vec![0u32; self.w.len()];
         let mut cap = c;
-        let z = best[c];
+        let z: u128 = best[c].into();
         for s in (0..self.split.len()).rev() {
             if take[s * (c + 1) + cap] {
                 let (j, t) = self.split[s];
@@ -254,11 +286,16 @@ struct Master {
     demand: Vec<f64>,
     /// pool of pattern columns
     cols: Vec<Vec<u32>>,
+    /// the same columns as (row, count) non-zeros
+    nz: Vec<Vec<(usize, f64)>>,
     /// basis: column index; `>= cols.len()`… encoded as `Var`
     basis: Vec<Var>,
     binv: Vec<f64>,
     xb: Vec<f64>,
     in_basis: Vec<bool>,
+    /// simplex multipliers `c_B B⁻¹`, updated with each pivot and
+    /// recomputed with each refactorisation
+    pi: Vec<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -276,8 +313,10 @@ impl Master {
             a[j] = (c / sizes[j]).min(demand[j]).max(1) as u32;
             cols.push(a);
         }
+        let nz = cols.iter().map(|a| sparse(a)).collect();
         let mut ms = Master {
             m,
+            nz,
             // a tiny perturbation of the right-hand side against degenerate
             // stalling; the bound comes from exact pricing, so it stays valid
             demand: demand
@@ -290,9 +329,22 @@ impl Master {
             binv: vec![0.0; m * m],
             xb: vec![0.0; m],
             in_basis: vec![true; m],
+            pi: vec![0.0; m],
         };
-        ms.refactor();
+        ms.singleton_basis();
         ms
+    }
+
+    /// Adds a pattern column to the pool.
+    fn push_col(&mut self, a: Vec<u32>) {
+        self.nz.push(sparse(&a));
+        self.cols.push(a);
+        self.in_basis.push(false);
+    }
+
+    /// Reduced cost of pool column `p` under duals `pi`.
+    fn reduced_cost(&self, p: usize, pi: &[f64]) -> f64 {
+        1.0 - self.nz[p].iter().map(|&(i, x)| x * pi[i]).sum::<f64>()
     }
 
     fn column(&self, v: Var) -> Vec<f64> {
@@ -325,24 +377,38 @@ impl Master {
             }
         }
         match invert(&a, m) {
-            Some(inv) => self.binv = inv,
-            None => {
-                for k in 0..m {
-                    if let Var::Pattern(p) = self.basis[k] {
-                        self.in_basis[p] = false;
-                    }
-                    self.basis[k] = Var::Pattern(k);
-                }
-                for k in 0..m {
-                    self.in_basis[k] = true;
-                }
-                let mut inv = vec![0.0; m * m];
-                for k in 0..m {
-                    inv[k * m + k] = 1.0 / self.cols[k][k] as f64;
-                }
+            Some(inv) => {
                 self.binv = inv;
+                self.solve_basis();
             }
+            None => self.singleton_basis(),
         }
+    }
+
+    /// The start basis of single-size patterns (columns `0..m`), whose
+    /// inverse is diagonal.
+    fn singleton_basis(&mut self) {
+        let m = self.m;
+        for k in 0..m {
+            if let Var::Pattern(p) = self.basis[k] {
+                self.in_basis[p] = false;
+            }
+            self.basis[k] = Var::Pattern(k);
+        }
+        for k in 0..m {
+            self.in_basis[k] = true;
+        }
+        let mut inv = vec![0.0; m * m];
+        for k in 0..m {
+            inv[k * m + k] = 1.0 / self.cols[k][k] as f64;
+        }
+        self.binv = inv;
+        self.solve_basis();
+    }
+
+    /// `x_B = B⁻¹ d` and the multipliers from the current inverse.
+    fn solve_basis(&mut self) {
+        let m = self.m;
         for k in 0..m {
             let mut s = 0.0;
             for i in 0..m {
@@ -350,9 +416,10 @@ impl Master {
             }
             self.xb[k] = s.max(0.0);
         }
+        self.pi = self.compute_duals();
     }
 
-    fn duals(&self) -> Vec<f64> {
+    fn compute_duals(&self) -> Vec<f64> {
         let m = self.m;
         let mut pi = vec![0.0; m];
         for (k, &v) in self.basis.iter().enumerate() {
@@ -377,14 +444,15 @@ impl Master {
     /// Pivots `v` into the basis. Returns `false` when no pivot was possible.
     fn pivot(&mut self, v: Var) -> bool {
         let m = self.m;
-        let col = self.column(v);
+        let col: Vec<(usize, f64)> = match v {
+            Var::Pattern(p) => self.nz[p].clone(),
+            Var::Surplus(j) => vec![(j, -1.0)],
+        };
+        let dq = Self::cost(v) - col.iter().map(|&(i, x)| self.pi[i] * x).sum::<f64>();
         let mut u = vec![0.0; m];
         for k in 0..m {
-            let mut s = 0.0;
-            for i in 0..m {
-                s += self.binv[k * m + i] * col[i];
-            }
-            u[k] = s;
+            let row = &self.binv[k * m..(k + 1) * m];
+            u[k] = col.iter().map(|&(i, x)| row[i] * x).sum();
         }
         let mut leave: Option<(f64, f64, usize)> = None;
         for k in 0..m {
@@ -428,6 +496,10 @@ impl Master {
                 *x -= f * y;
             }
         }
+        // π' = π + d_q · (new row r of B⁻¹)
+        for (p, &y) in self.pi.iter_mut().zip(row_r.iter()) {
+            *p += dq * y;
+        }
         if let Var::Pattern(p) = self.basis[r] {
             self.in_basis[p] = false;
         }
@@ -437,6 +509,15 @@ impl Master {
         self.basis[r] = v;
         true
     }
+}
+
+/// The non-zeros of a pattern column.
+fn sparse(a: &[u32]) -> Vec<(usize, f64)> {
+    a.iter()
+        .enumerate()
+        .filter(|&(_, &x)| x > 0)
+        .map(|(i, &x)| (i, x as f64))
+        .collect()
 }
 
 /// Gauss–Jordan inverse with partial pivoting (row-major `m×m`).
@@ -509,6 +590,8 @@ pub(crate) fn lp_bound(
         lp_value: f64::INFINITY,
         converged: false,
         iterations: 0,
+        pricings: 0,
+        crashed: 0,
         patterns: Vec::new(),
     };
     if m == 0 || c == 0 || sizes[0] > c {
@@ -535,14 +618,21 @@ pub(crate) fn lp_bound(
                     && a.iter().zip(&demand).all(|(&x, &d)| x as u64 <= d)
                     && seen.insert(a.clone())
                 {
-                    ms.cols.push(a);
-                    ms.in_basis.push(false);
+                    ms.push_col(a);
                 }
             }
         }
     }
-    let seeded = ms.cols.len();
     let mut since_refactor = 0u32;
+    if limits.crash {
+        for p in m..ms.cols.len() {
+            if !ms.in_basis[p] && ms.pivot(Var::Pattern(p)) {
+                res.iterations += 1;
+                res.crashed += 1;
+                since_refactor += 1;
+            }
+        }
+    }
     loop {
         if res.iterations >= limits.max_iterations
             || limits.deadline.is_some_and(|t| Instant::now() >= t)
@@ -550,7 +640,7 @@ pub(crate) fn lp_bound(
         {
             break;
         }
-        let pi = ms.duals();
+        let pi = ms.pi.clone();
         // a surplus column with a negative dual, then the seeded columns
         let mut enter: Option<(f64, Var)> = None;
         for (j, &x) in pi.iter().enumerate() {
@@ -559,11 +649,12 @@ pub(crate) fn lp_bound(
             }
         }
         if enter.is_none() {
-            for (p, a) in ms.cols.iter().enumerate().take(seeded) {
+            // Dantzig's rule over the whole pool before pricing anew
+            for p in 0..ms.cols.len() {
                 if ms.in_basis[p] {
                     continue;
                 }
-                let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
+                let rc = ms.reduced_cost(p, &pi);
                 if rc < -EPS && enter.is_none_or(|e| rc < e.0) {
                     enter = Some((rc, Var::Pattern(p)));
                 }
@@ -589,6 +680,7 @@ pub(crate) fn lp_bound(
                     .collect();
                 let (z, a, proven) = ks.solve(&pint);
                 res.iterations += 1;
+                res.pricings += 1;
                 if proven {
                     res.bound = res.bound.max(farley(&demand, &pint, z));
                 }
@@ -611,8 +703,7 @@ pub(crate) fn lp_bound(
                 }
                 let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
                 if rc < -EPS {
-                    ms.cols.push(a);
-                    ms.in_basis.push(false);
+                    ms.push_col(a);
                     enter = Some((rc, Var::Pattern(ms.cols.len() - 1)));
                     break;
                 }
@@ -633,7 +724,7 @@ pub(crate) fn lp_bound(
             break;
         }
         since_refactor += 1;
-        if since_refactor >= 64 {
+        if since_refactor >= 64.max(3 * ms.m as u32) {
             ms.refactor();
             since_refactor = 0;
         }
@@ -660,6 +751,7 @@ mod tests {
             target,
             deadline: None,
             max_iterations: 100_000,
+            crash: false,
         }
     }
 
@@ -785,6 +877,7 @@ mod tests {
                 target: u64::MAX,
                 deadline: None,
                 max_iterations: 3,
+                crash: false,
             },
         );
         assert!(r2.iterations <= 4);
