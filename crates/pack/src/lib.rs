@@ -40,6 +40,7 @@ pub mod bounds;
 mod cns;
 mod colgen;
 mod core;
+mod dive;
 mod exact;
 pub mod generate;
 mod greedy;

@@ -5,6 +5,7 @@ use crate::bounds;
 use crate::cns::Cns;
 use crate::colgen::{self, CgLimits};
 use crate::core::{Bin, Prob, Sol};
+use crate::dive::{self, DiveStats};
 use crate::result::{Budget, PackResult, Termination, WorkCounters};
 use crate::rng::SplitMix64;
 use crate::search::{insert_min_overflow, Tabu};
@@ -134,6 +135,7 @@ pub fn lp_bound(capacity: u64, weights: &[u64], target: u64, max_iterations: u64
             target,
             deadline: None,
             max_iterations,
+            crash: false,
         },
     );
     LpBound {
@@ -286,6 +288,7 @@ pub(crate) fn solve(
                     .budget
                     .iterations
                     .map_or(1_000_000, |m| (m / iter_share).max(500)),
+                crash: false,
             },
         );
         work.lp_iterations += r.iterations;
@@ -295,8 +298,14 @@ pub(crate) fn solve(
         Some(r)
     };
     run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
+    // LP diving needs cheap (dynamic-programming) pricing; when it runs,
+    // phase 1 gets a smaller share.
+    let diving = best.cost() > lb_bins * cost && colgen::dp_pricing(c, &w);
     // Phase 1: randomized bin-completion restarts aimed at the bound.
-    let phase1_end = opts.budget.time.map(|t| start + t * 4 / 10);
+    let phase1_end = opts
+        .budget
+        .time
+        .map(|t| start + t * if diving { 15 } else { 40 } / 100);
     let iter_cap = |f: u64| opts.budget.iterations.map(|m| m / 10 * f);
     let mut attempt = 0u64;
     while (best.bins.len() as u64) > lb_bins && !clock.out() {
@@ -382,6 +391,31 @@ pub(crate) fn solve(
     }
     let cg = run_cg(&best, 48, 5, &mut clock, &mut work, &mut lb_bins);
     lb = lb_bins * cost;
+    // Phase 2a: LP diving (fix patterns of the LP solution, re-solve the
+    // residual), each time aiming at one bin fewer than the incumbent.
+    let dive_end = opts.budget.time.map(|t| start + t * 95 / 100);
+    let mut dive_seed = opts.seed;
+    while diving && best.cost() > lb && !clock.out() {
+        let k = best.bins.len() as u64 - 1;
+        let mut st = DiveStats::default();
+        let max_it = opts
+            .budget
+            .iterations
+            .map_or(u64::MAX, |m| (m / 100 * 95).saturating_sub(clock.used));
+        let root = cg.as_ref().map(|r| r.patterns.as_slice());
+        let found = dive::search(c, &w, k, root, dive_seed, dive_end, max_it, &mut st);
+        dive_seed = dive_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        work.lp_iterations += st.lp_iterations;
+        work.exact_nodes += st.nodes;
+        clock.used += (st.lp_iterations + st.nodes).max(1);
+        match found {
+            Some(bins) => {
+                best = to_sol(p, &map(bins));
+                best.unplaced = unplaced.clone();
+            }
+            None => break,
+        }
+    }
     // LP-guided start: round the master's primal solution down, pack the
     // rest first-fit decreasing.
     let rounded = cg
