@@ -111,8 +111,8 @@ fn classic_quality_sample() {
     );
     // The issue's bars (1 s per instance): classic solved >= 97% (weighted
     // estimate from this sample), Falkenauer_T >= 90%, Schwerin 100%,
-    // Falkenauer + Scholl proven >= 83%. Hard28 (bar 14 of 28) is only held
-    // to a regression floor: the bar is not met yet.
+    // Falkenauer + Scholl proven >= 83%. Hard28 (bar 14 of 28) is held to a
+    // regression floor below the spread of 1 s runs (see FLOOR_HARD28).
     let find = |name: &str| {
         results
             .iter()
@@ -192,6 +192,8 @@ fn classic_quality_sample() {
 
 /// The issue's bar for the share of classic instances solved.
 const FLOOR_ALL: f64 = 0.97;
-/// A regression floor only: the issue's bar is 14 of 28 (goal 22) and the
-/// packer finds 5-6 within 1 s (see the closing note of issue 4).
-const FLOOR_HARD28: f64 = 4.0;
+/// A regression floor only: the issue's bar is 14 of 28 (goal 22). With LP
+/// diving the packer finds 12-20 within 1 s (mean 15.75 over seeds 1-8 of
+/// `bench-pack --set Hard28`); a deadline-bound search varies from run to
+/// run, so CI holds the floor below that spread.
+const FLOOR_HARD28: f64 = 10.0;
