@@ -1,18 +1,12 @@
 //! `rightsizer plan` with a `nodes:` section: fleet plan, then node mix.
 
+mod common;
+
+use common::plan;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 fn example() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan-nodes.yaml")
-}
-
-fn plan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rightsizer"))
-        .arg("plan")
-        .args(args)
-        .output()
-        .expect("runs")
+    common::examples().join("plan-nodes.yaml")
 }
 
 fn write_doc(name: &str, text: &str) -> PathBuf {

@@ -1,20 +1,10 @@
 //! `rightsizer plan` with a `profiles:` table: the demand buckets'
 //! throughputs come from a measured profile table next to the document.
 
+mod common;
+
+use common::{examples, plan};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn plan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rightsizer"))
-        .arg("plan")
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 #[test]
 fn example_reads_the_table_and_inline_values_win() {
