@@ -2,21 +2,15 @@
 //! release mode with `--ignored`). Reads `$RIGHTSIZER_DATA` (default
 //! `<repo>/../shared/data`) and panics when the data is missing.
 
+mod common;
+
 use rightsizer_pack::bench::{load_set, run_instance, summarize, InstanceOutcome, CLASSIC_SETS};
 use rightsizer_pack::{bounds, oned, Budget};
 use std::path::PathBuf;
 use std::time::Duration;
 
 fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("RIGHTSIZER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        dir.join("binpacking/baselines_1d.csv").is_file(),
-        "bin-packing data not found under {} (set RIGHTSIZER_DATA)",
-        dir.display()
-    );
-    dir
+    common::data_dir("binpacking/baselines_1d.csv")
 }
 
 #[test]

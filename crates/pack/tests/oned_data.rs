@@ -2,20 +2,14 @@
 //! on the classic 1-D instances of `optima.csv` (ANI/AI are left out to
 //! keep the test short).
 
+mod common;
+
 use rightsizer_pack::bench::{load_set, CLASSIC_SETS};
 use rightsizer_pack::{bounds, oned};
 use std::path::PathBuf;
 
 fn data_dir() -> PathBuf {
-    let dir = std::env::var("RIGHTSIZER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        dir.join("binpacking/optima.csv").is_file(),
-        "benchmark data missing: set RIGHTSIZER_DATA (looked in {})",
-        dir.display()
-    );
-    dir
+    common::data_dir("binpacking/optima.csv")
 }
 
 #[test]

@@ -1,21 +1,15 @@
 //! Vector sets of Mommessin et al. (2024) at the 1 s budget: a
 //! seeded sample per set against the bars. Needs the shared data.
 
+mod common;
+
 use rightsizer_pack::bench::{load_set, run_instance, summarize};
 use rightsizer_pack::Budget;
 use std::path::PathBuf;
 use std::time::Duration;
 
 fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("RIGHTSIZER_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(
-        dir.join("binpacking/vbp").is_dir(),
-        "vector packing data missing under {} (set RIGHTSIZER_DATA)",
-        dir.display()
-    );
-    dir
+    common::data_dir("binpacking/vbp")
 }
 
 /// Mean bins/OPT of a seeded sample of `set` with a 1 s budget.
