@@ -51,10 +51,6 @@ pub(crate) struct CgResult {
     pub converged: bool,
     /// Pivots plus pricings.
     pub iterations: u64,
-    /// Pricings (knapsack problems solved).
-    pub pricings: u64,
-    /// Crash pivots (seeded columns forced into the basis).
-    pub crashed: u64,
     /// The primal solution: patterns (counts per distinct size, sizes
     /// decreasing as in [`group`]) and values.
     pub patterns: Vec<(Vec<u32>, f64)>,
@@ -590,8 +586,6 @@ pub(crate) fn lp_bound(
         lp_value: f64::INFINITY,
         converged: false,
         iterations: 0,
-        pricings: 0,
-        crashed: 0,
         patterns: Vec::new(),
     };
     if m == 0 || c == 0 || sizes[0] > c {
@@ -628,7 +622,6 @@ pub(crate) fn lp_bound(
         for p in m..ms.cols.len() {
             if !ms.in_basis[p] && ms.pivot(Var::Pattern(p)) {
                 res.iterations += 1;
-                res.crashed += 1;
                 since_refactor += 1;
             }
         }
@@ -680,7 +673,6 @@ pub(crate) fn lp_bound(
                     .collect();
                 let (z, a, proven) = ks.solve(&pint);
                 res.iterations += 1;
-                res.pricings += 1;
                 if proven {
                     res.bound = res.bound.max(farley(&demand, &pint, z));
                 }
