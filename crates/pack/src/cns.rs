@@ -379,13 +379,7 @@ impl<'a> Cns<'a> {
             return;
         }
         self.sw.sort_unstable();
-        self.singles.clear();
-        for &x in &self.sw {
-            match self.singles.last_mut() {
-                Some((v, k)) if *v == x => *k += 1,
-                _ => self.singles.push((x, 1)),
-            }
-        }
+        run_lengths(&self.sw, &mut self.singles);
         self.pair_buf.clear();
         for (a, &x) in self.sw.iter().enumerate() {
             for &y in &self.sw[a + 1..] {
@@ -393,13 +387,7 @@ impl<'a> Cns<'a> {
             }
         }
         self.pair_buf.sort_unstable();
-        self.pairs.clear();
-        for &x in &self.pair_buf {
-            match self.pairs.last_mut() {
-                Some((v, k)) if *v == x => *k += 1,
-                _ => self.pairs.push((x, 1)),
-            }
-        }
+        run_lengths(&self.pair_buf, &mut self.pairs);
     }
 
     /// The heaviest in-set of `q` items of `S` with weight `≤ x`: its
@@ -610,6 +598,17 @@ struct Cand {
     win: u64,
     /// which of the in-sets with this weight (in `S` order)
     pick: u64,
+}
+
+/// Replaces `out` with the (value, count) runs of the sorted `xs`.
+fn run_lengths(xs: &[u64], out: &mut Vec<(u64, u64)>) {
+    out.clear();
+    for &x in xs {
+        match out.last_mut() {
+            Some((v, k)) if *v == x => *k += 1,
+            _ => out.push((x, 1)),
+        }
+    }
 }
 
 fn unreachable_move() -> Move {

@@ -78,10 +78,10 @@ pub(crate) fn search(
     None
 }
 
-/// Takes the items of pattern `a` (counts per distinct size of `sizes`)
-/// out of `members` (indices per distinct size). `None` (and nothing taken)
-/// when an item is missing.
-fn take(a: &[u32], members: &mut [Vec<usize>]) -> Option<Vec<usize>> {
+/// The items pattern `a` (counts per distinct size) would take from
+/// `members` (indices per distinct size, taken from the back), or `None`
+/// when an item is missing. Nothing is removed.
+fn peek(a: &[u32], members: &[Vec<usize>]) -> Option<Vec<usize>> {
     if a.iter()
         .zip(members.iter())
         .any(|(&n, m)| m.len() < n as usize)
@@ -89,10 +89,17 @@ fn take(a: &[u32], members: &mut [Vec<usize>]) -> Option<Vec<usize>> {
         return None;
     }
     let mut bin = Vec::new();
-    for (j, &n) in a.iter().enumerate() {
-        for _ in 0..n {
-            bin.push(members[j].pop().expect("checked"));
-        }
+    for (m, &n) in members.iter().zip(a) {
+        bin.extend(m[m.len() - n as usize..].iter().rev());
+    }
+    Some(bin)
+}
+
+/// Takes the items of [`peek`] out of `members`.
+fn take(a: &[u32], members: &mut [Vec<usize>]) -> Option<Vec<usize>> {
+    let bin = peek(a, members)?;
+    for (m, &n) in members.iter_mut().zip(a) {
+        m.truncate(m.len() - n as usize);
     }
     Some(bin)
 }
@@ -142,28 +149,21 @@ fn dive(
             members[j].push(x);
         }
         // seed the master with pooled columns that still fit the residual
-        let start: Vec<Vec<usize>> = {
-            let mut m2 = members.clone();
-            pool.iter()
-                .filter_map(|p| {
-                    let mut a = vec![0u32; sizes.len()];
-                    for &s in p {
-                        let j = sizes.partition_point(|&y| y > s);
-                        if j >= sizes.len() || sizes[j] != s {
-                            return None;
-                        }
-                        a[j] += 1;
+        // (columns may share items: only the availability matters)
+        let start: Vec<Vec<usize>> = pool
+            .iter()
+            .filter_map(|p| {
+                let mut a = vec![0u32; sizes.len()];
+                for &s in p {
+                    let j = sizes.partition_point(|&y| y > s);
+                    if j >= sizes.len() || sizes[j] != s {
+                        return None;
                     }
-                    // columns may share items: only the availability matters
-                    let got = take(&a, &mut m2)?;
-                    for &x in &got {
-                        let j = sizes.partition_point(|&y| y > rw[x]);
-                        m2[j].push(x);
-                    }
-                    Some(got)
-                })
-                .collect()
-        };
+                    a[j] += 1;
+                }
+                peek(&a, &members)
+            })
+            .collect();
         let mut pats = match root {
             Some(r) if fixed.is_empty() && !r.is_empty() => r.to_vec(),
             _ => {
