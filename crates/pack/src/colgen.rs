@@ -4,9 +4,15 @@
 //! over patterns `p` (item multiplicities fitting one bin) is solved by a
 //! small dense revised simplex (explicit basis inverse, periodic
 //! refactorisation, surplus columns so the start basis of single-size
-//! patterns is feasible). New columns come from an exact bounded knapsack
-//! (dynamic programming over the capacity when `c·log(d)` is small,
-//! branch-and-bound with the Dantzig bound otherwise).
+//! patterns is feasible, Devex weights choosing among the pooled columns).
+//! New columns come from an exact bounded knapsack (dynamic programming
+//! over the capacity when `c·log(d)` is small, branch-and-bound with the
+//! Dantzig bound otherwise).
+//!
+//! [`Lp`] keeps the master between solves for LP diving: fixing a pattern
+//! lowers the demands, columns that ask for missing items are barred, and
+//! dual simplex pivots over the pool restore primal feasibility from the
+//! last basis (a few pivots, against hundreds for a cold start).
 //!
 //! The bound is valid whatever the floating-point noise in the simplex: the
 //! duals are rounded down to integers `P_i ≥ 0`, the pricing is solved
@@ -34,9 +40,10 @@ pub(crate) struct CgLimits {
     pub deadline: Option<Instant>,
     /// Maximum simplex pivots plus pricings.
     pub max_iterations: u64,
-    /// Pivot the seeded columns into the basis first, in the order given
-    /// (a warm start from a previous LP solution).
-    pub crash: bool,
+    /// Stop without pricing once the pooled columns reach the target (an
+    /// LP value of at most `target − 1`): for dives, which need a good LP
+    /// solution and a bound only when the target is in doubt.
+    pub lazy: bool,
 }
 
 /// Result of a column-generation run.
@@ -277,6 +284,7 @@ impl Bb<'_> {
 }
 
 /// Dense revised simplex over the restricted master.
+#[derive(Clone)]
 struct Master {
     m: usize,
     demand: Vec<f64>,
@@ -289,6 +297,12 @@ struct Master {
     binv: Vec<f64>,
     xb: Vec<f64>,
     in_basis: Vec<bool>,
+    /// columns barred from the basis (they ask for items no longer
+    /// demanded); a basic one is driven out and never re-enters
+    off: Vec<bool>,
+    /// Devex reference weights of the pool columns (entering rule
+    /// `rc² / weight`)
+    weight: Vec<f64>,
     /// simplex multipliers `c_B B⁻¹`, updated with each pivot and
     /// recomputed with each refactorisation
     pi: Vec<f64>,
@@ -325,6 +339,8 @@ impl Master {
             binv: vec![0.0; m * m],
             xb: vec![0.0; m],
             in_basis: vec![true; m],
+            off: vec![false; m],
+            weight: vec![1.0; m],
             pi: vec![0.0; m],
         };
         ms.singleton_basis();
@@ -336,6 +352,8 @@ impl Master {
         self.nz.push(sparse(&a));
         self.cols.push(a);
         self.in_basis.push(false);
+        self.off.push(false);
+        self.weight.push(1.0);
     }
 
     /// Reduced cost of pool column `p` under duals `pi`.
@@ -437,41 +455,113 @@ impl Master {
             .sum()
     }
 
-    /// Pivots `v` into the basis. Returns `false` when no pivot was possible.
-    fn pivot(&mut self, v: Var) -> bool {
+    /// `x_B = B⁻¹ d`, not clamped (negative entries are primal
+    /// infeasibilities for [`Lp::restore`]).
+    fn primal_values(&mut self) {
+        let m = self.m;
+        for k in 0..m {
+            let row = &self.binv[k * m..(k + 1) * m];
+            self.xb[k] = row.iter().zip(&self.demand).map(|(&a, &d)| a * d).sum();
+        }
+    }
+
+    /// `B⁻¹ a` for the column of `v`, and `v`'s non-zeros.
+    fn ftran(&self, v: Var) -> (Vec<f64>, Vec<(usize, f64)>) {
         let m = self.m;
         let col: Vec<(usize, f64)> = match v {
             Var::Pattern(p) => self.nz[p].clone(),
             Var::Surplus(j) => vec![(j, -1.0)],
         };
-        let dq = Self::cost(v) - col.iter().map(|&(i, x)| self.pi[i] * x).sum::<f64>();
         let mut u = vec![0.0; m];
-        for k in 0..m {
+        for (k, uk) in u.iter_mut().enumerate() {
             let row = &self.binv[k * m..(k + 1) * m];
-            u[k] = col.iter().map(|&(i, x)| row[i] * x).sum();
+            *uk = col.iter().map(|&(i, x)| row[i] * x).sum();
         }
+        (u, col)
+    }
+
+    /// Pivots `v` into the basis (primal ratio test). Returns `false` when
+    /// no pivot was possible.
+    fn pivot(&mut self, v: Var) -> bool {
+        let (u, col) = self.ftran(v);
         let mut leave: Option<(f64, f64, usize)> = None;
-        for k in 0..m {
-            if u[k] > 1e-9 {
-                let r = self.xb[k] / u[k];
+        for (k, &uk) in u.iter().enumerate() {
+            // a barred basic column blocks any increase (its bound is 0)
+            let barred = matches!(self.basis[k], Var::Pattern(p) if self.off[p]);
+            if uk > 1e-9 || (barred && uk < -1e-9) {
+                let r = if uk > 0.0 { self.xb[k] / uk } else { 0.0 };
+                let uk = uk.abs();
                 let better = match leave {
                     None => true,
-                    Some((br, bu, _)) => r < br - 1e-12 || (r <= br + 1e-12 && u[k] > bu),
+                    Some((br, bu, _)) => r < br - 1e-12 || (r <= br + 1e-12 && uk > bu),
                 };
                 if better {
-                    leave = Some((r, u[k], k));
+                    leave = Some((r, uk, k));
                 }
             }
         }
         let Some((theta, _, r)) = leave else {
             return false;
         };
-        for k in 0..m {
-            if k != r {
-                self.xb[k] = (self.xb[k] - theta * u[k]).max(0.0);
-            }
+
+        for (x, &uk) in self.xb.iter_mut().zip(&u) {
+            *x = (*x - theta * uk).max(0.0);
         }
         self.xb[r] = theta;
+        self.devex(v, r, u[r]);
+        self.exchange(v, r, &u, &col);
+        true
+    }
+
+    /// Devex update of the reference weights for `v` entering at row `r`
+    /// with pivot element `ar` (before the basis changes).
+    fn devex(&mut self, v: Var, r: usize, ar: f64) {
+        let m = self.m;
+        let wq = match v {
+            Var::Pattern(p) => self.weight[p],
+            Var::Surplus(_) => 1.0,
+        };
+        let row = &self.binv[r * m..(r + 1) * m];
+        let mut reset = false;
+        for p in 0..self.cols.len() {
+            if self.in_basis[p] || self.off[p] {
+                continue;
+            }
+            let a: f64 = self.nz[p].iter().map(|&(i, x)| row[i] * x).sum();
+            if a != 0.0 {
+                let t = a / ar;
+                let w = t * t * wq;
+                if w > self.weight[p] {
+                    self.weight[p] = w;
+                    reset |= w > 1e6;
+                }
+            }
+        }
+        if let Var::Pattern(p) = self.basis[r] {
+            self.weight[p] = (wq / (ar * ar)).max(1.0);
+        }
+        if reset {
+            self.weight.iter_mut().for_each(|w| *w = 1.0);
+        }
+    }
+
+    /// Pivots `v` into the basis in place of row `r` (a dual simplex step:
+    /// `x_B` is updated without clamping).
+    fn pivot_on(&mut self, v: Var, r: usize) {
+        let (u, col) = self.ftran(v);
+        let theta = self.xb[r] / u[r];
+        for (x, &uk) in self.xb.iter_mut().zip(&u) {
+            *x -= theta * uk;
+        }
+        self.xb[r] = theta;
+        self.exchange(v, r, &u, &col);
+    }
+
+    /// Updates `B⁻¹`, the multipliers and the basis for `v` entering at
+    /// row `r` (`u = B⁻¹ a_v`, `col` its non-zeros).
+    fn exchange(&mut self, v: Var, r: usize, u: &[f64], col: &[(usize, f64)]) {
+        let m = self.m;
+        let dq = Self::cost(v) - col.iter().map(|&(i, x)| self.pi[i] * x).sum::<f64>();
         let ur = u[r];
         let (head, rest) = self.binv.split_at_mut(r * m);
         let (row_r, tail) = rest.split_at_mut(m);
@@ -503,7 +593,6 @@ impl Master {
             self.in_basis[p] = true;
         }
         self.basis[r] = v;
-        true
     }
 }
 
@@ -578,26 +667,45 @@ pub(crate) fn lp_bound(
     start: &[&[Vec<usize>]],
     limits: CgLimits,
 ) -> CgResult {
-    let (sizes, demand) = group(weights);
-    let m = sizes.len();
-    let l1 = crate::bounds::l1(c, weights);
-    let mut res = CgResult {
-        bound: l1,
-        lp_value: f64::INFINITY,
-        converged: false,
-        iterations: 0,
-        patterns: Vec::new(),
-    };
-    if m == 0 || c == 0 || sizes[0] > c {
-        res.lp_value = 0.0;
-        res.converged = m == 0;
-        return res;
+    match Lp::new(c, weights, start) {
+        Some(mut lp) => lp.solve(limits),
+        None => CgResult {
+            bound: crate::bounds::l1(c, weights),
+            lp_value: 0.0,
+            converged: weights.is_empty(),
+            iterations: 0,
+            patterns: Vec::new(),
+        },
     }
-    let ks = Knapsack::new(c, &sizes, &demand);
-    let mut center: Option<Vec<f64>> = None;
-    let mut best_f = 0.0f64;
-    let mut ms = Master::new(c, &sizes, &demand);
-    {
+}
+
+/// A column-generation LP that lives across re-solves: patterns can be
+/// fixed ([`Lp::remove`]), which lowers the demands, and the next
+/// [`Lp::solve`] starts from the last basis, restoring primal feasibility
+/// by dual simplex pivots over the column pool (the basis stays optimal
+/// for the duals, so a few pivots usually suffice).
+#[derive(Clone)]
+pub(crate) struct Lp {
+    c: u64,
+    sizes: Vec<u64>,
+    demand: Vec<u64>,
+    ms: Master,
+    since_refactor: u32,
+    /// demands changed since the last solve
+    dirty: bool,
+}
+
+impl Lp {
+    /// The LP of items `weights` in bins of capacity `c`, its pool seeded
+    /// with the bins of `start` (indices into `weights`). `None` when there
+    /// is nothing to solve (no items, or an item larger than `c`).
+    pub fn new(c: u64, weights: &[u64], start: &[&[Vec<usize>]]) -> Option<Self> {
+        let (sizes, demand) = group(weights);
+        let m = sizes.len();
+        if m == 0 || c == 0 || sizes[0] > c {
+            return None;
+        }
+        let mut ms = Master::new(c, &sizes, &demand);
         let mut seen: std::collections::BTreeSet<Vec<u32>> = ms.cols.iter().cloned().collect();
         for sol in start {
             for bin in sol.iter() {
@@ -616,124 +724,277 @@ pub(crate) fn lp_bound(
                 }
             }
         }
+        Some(Lp {
+            c,
+            sizes,
+            demand,
+            ms,
+            since_refactor: 0,
+            dirty: false,
+        })
     }
-    let mut since_refactor = 0u32;
-    if limits.crash {
-        for p in m..ms.cols.len() {
-            if !ms.in_basis[p] && ms.pivot(Var::Pattern(p)) {
-                res.iterations += 1;
-                since_refactor += 1;
+
+    /// The distinct sizes (decreasing), the row order of every pattern.
+    pub fn sizes(&self) -> &[u64] {
+        &self.sizes
+    }
+
+    /// Removes the items of pattern `a` (counts per distinct size, each at
+    /// most the demand left) from the demands.
+    pub fn remove(&mut self, a: &[u32]) {
+        for (i, &n) in a.iter().enumerate() {
+            debug_assert!(n as u64 <= self.demand[i]);
+            let n = (n as u64).min(self.demand[i]);
+            self.demand[i] -= n;
+            self.ms.demand[i] -= n as f64;
+            self.dirty |= n > 0;
+        }
+        // bar the pooled patterns that now ask for missing items (the
+        // single-size start columns stay: they keep a feasible basis)
+        let ms = &mut self.ms;
+        for p in ms.m..ms.cols.len() {
+            if !ms.off[p] && ms.nz[p].iter().any(|&(i, x)| x > self.demand[i] as f64) {
+                ms.off[p] = true;
             }
         }
     }
-    loop {
-        if res.iterations >= limits.max_iterations
-            || limits.deadline.is_some_and(|t| Instant::now() >= t)
-            || res.bound >= limits.target
-        {
-            break;
+
+    /// Makes the basis primal feasible for the current demands: dual
+    /// simplex pivots (reduced costs clamped at zero where the basis is not
+    /// dual feasible), falling back to the single-size basis. Returns the
+    /// pivots made.
+    fn restore(&mut self) -> u64 {
+        self.dirty = false;
+        let ms = &mut self.ms;
+        let m = ms.m;
+        if self.since_refactor >= 64.max(3 * m as u32) {
+            ms.refactor();
+            self.since_refactor = 0;
         }
-        let pi = ms.pi.clone();
-        // a surplus column with a negative dual, then the seeded columns
-        let mut enter: Option<(f64, Var)> = None;
-        for (j, &x) in pi.iter().enumerate() {
-            if x < -EPS && enter.is_none_or(|e| x < e.0) {
-                enter = Some((x, Var::Surplus(j)));
+        ms.primal_values();
+        let mut pivots = 0u64;
+        let limit = 4 * m as u64 + 16;
+        loop {
+            // the largest violation: a negative value, or a barred column
+            // above its bound 0
+            let violation = |k: usize| match ms.basis[k] {
+                Var::Pattern(p) if ms.off[p] => ms.xb[k].abs(),
+                _ => -ms.xb[k],
+            };
+            let Some(r) = (0..m)
+                .filter(|&k| violation(k) > 1e-9)
+                .max_by(|&a, &b| violation(a).total_cmp(&violation(b)).then(b.cmp(&a)))
+            else {
+                break;
+            };
+            // the value of row r must rise (negative) or fall (barred)
+            let sign = if ms.xb[r] < 0.0 { 1.0 } else { -1.0 };
+            if pivots >= limit {
+                ms.singleton_basis();
+                self.since_refactor = 0;
+                return pivots;
             }
-        }
-        if enter.is_none() {
-            // Dantzig's rule over the whole pool before pricing anew
-            for p in 0..ms.cols.len() {
-                if ms.in_basis[p] {
-                    continue;
-                }
-                let rc = ms.reduced_cost(p, &pi);
-                if rc < -EPS && enter.is_none_or(|e| rc < e.0) {
-                    enter = Some((rc, Var::Pattern(p)));
+            let row = &ms.binv[r * m..(r + 1) * m];
+            let mut surplus_in = vec![false; m];
+            for &v in &ms.basis {
+                if let Var::Surplus(j) = v {
+                    surplus_in[j] = true;
                 }
             }
-        }
-        if enter.is_none() {
-            // price a new column (Wentges smoothing towards the duals with
-            // the best bound so far); every pricing gives a valid bound
-            let mut exact = center.is_none();
-            let mut done = false;
-            loop {
-                let sep: Vec<f64> = match (&center, exact) {
-                    (Some(cen), false) => cen
-                        .iter()
-                        .zip(&pi)
-                        .map(|(&a, &b)| ALPHA * a + (1.0 - ALPHA) * b)
-                        .collect(),
-                    _ => pi.clone(),
-                };
-                let pint: Vec<u64> = sep
-                    .iter()
-                    .map(|&x| (x.max(0.0) * SCALE).floor() as u64)
-                    .collect();
-                let (z, a, proven) = ks.solve(&pint);
-                res.iterations += 1;
-                if proven {
-                    res.bound = res.bound.max(farley(&demand, &pint, z));
-                }
-                if z > 0 && proven {
-                    let num: f64 = demand
-                        .iter()
-                        .zip(&pint)
-                        .map(|(&d, &x)| d as f64 * x as f64)
-                        .sum();
-                    let f = num / z as f64;
-                    if f > best_f {
-                        best_f = f;
-                        center = Some(sep.clone());
+            // (ratio, |alpha|, var): smallest ratio, then largest |alpha|
+            let mut best: Option<(f64, f64, Var)> = None;
+            let mut consider = |alpha: f64, d: f64, v: Var| {
+                let alpha = sign * alpha;
+                if alpha < -1e-9 {
+                    let ratio = d.max(0.0) / -alpha;
+                    let better = match best {
+                        None => true,
+                        Some((br, ba, _)) => {
+                            ratio < br - 1e-12 || (ratio <= br + 1e-12 && -alpha > ba)
+                        }
+                    };
+                    if better {
+                        best = Some((ratio, -alpha, v));
                     }
                 }
-                res.lp_value = ms.value();
-                if (res.lp_value - 1e-4).ceil() <= res.bound as f64 || res.bound >= limits.target {
-                    done = true;
-                    break;
+            };
+            for p in 0..ms.cols.len() {
+                if ms.in_basis[p] || ms.off[p] {
+                    continue;
                 }
-                let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
-                if rc < -EPS {
-                    ms.push_col(a);
-                    enter = Some((rc, Var::Pattern(ms.cols.len() - 1)));
-                    break;
+                let alpha: f64 = ms.nz[p].iter().map(|&(i, x)| row[i] * x).sum();
+                if sign * alpha < -1e-9 {
+                    consider(alpha, ms.reduced_cost(p, &ms.pi), Var::Pattern(p));
                 }
-                if exact {
-                    res.converged = proven;
-                    done = true;
-                    break;
-                }
-                exact = true;
             }
-            if done {
+            for j in 0..m {
+                if !surplus_in[j] {
+                    consider(-row[j], ms.pi[j], Var::Surplus(j));
+                }
+            }
+            let Some((_, _, v)) = best else {
+                ms.singleton_basis();
+                self.since_refactor = 0;
+                return pivots;
+            };
+            ms.pivot_on(v, r);
+            pivots += 1;
+            self.since_refactor += 1;
+        }
+        for x in ms.xb.iter_mut() {
+            *x = x.max(0.0);
+        }
+        pivots
+    }
+
+    /// Runs column generation from the current basis until the LP is
+    /// solved, the bound reaches `limits.target` or the budget runs out.
+    pub fn solve(&mut self, limits: CgLimits) -> CgResult {
+        let demand = &self.demand;
+        let l1 = {
+            let s: u128 = demand
+                .iter()
+                .zip(&self.sizes)
+                .map(|(&d, &s)| d as u128 * s as u128)
+                .sum();
+            s.div_ceil(self.c as u128) as u64
+        };
+        let mut res = CgResult {
+            bound: l1,
+            lp_value: f64::INFINITY,
+            converged: false,
+            iterations: 0,
+            patterns: Vec::new(),
+        };
+        if self.dirty {
+            res.iterations += self.restore();
+        }
+        let ks = Knapsack::new(self.c, &self.sizes, &self.demand);
+        let demand = &self.demand;
+        let ms = &mut self.ms;
+        let mut center: Option<Vec<f64>> = None;
+        let mut best_f = 0.0f64;
+        loop {
+            if res.iterations >= limits.max_iterations
+                || limits.deadline.is_some_and(|t| Instant::now() >= t)
+                || res.bound >= limits.target
+            {
                 break;
             }
+            let pi = ms.pi.clone();
+            // a surplus column with a negative dual, then the seeded columns
+            let mut enter: Option<(f64, Var)> = None;
+            for (j, &x) in pi.iter().enumerate() {
+                if x < -EPS && enter.is_none_or(|e| x < e.0) {
+                    enter = Some((x, Var::Surplus(j)));
+                }
+            }
+            if enter.is_none() {
+                // Dantzig's rule over the whole pool before pricing anew
+                for p in 0..ms.cols.len() {
+                    if ms.in_basis[p] || ms.off[p] {
+                        continue;
+                    }
+                    let rc = ms.reduced_cost(p, &pi);
+                    if rc < -EPS {
+                        let score = -rc * rc / ms.weight[p];
+                        if enter.is_none_or(|e| score < e.0) {
+                            enter = Some((score, Var::Pattern(p)));
+                        }
+                    }
+                }
+            }
+            if enter.is_none()
+                && limits.lazy
+                && ms.value() <= limits.target.saturating_sub(1) as f64 + 1e-6
+            {
+                // the pool already reaches the target: no pricing
+                break;
+            }
+            if enter.is_none() {
+                // price a new column (Wentges smoothing towards the duals
+                // with the best bound so far); every pricing gives a valid
+                // bound
+                let mut exact = center.is_none();
+                let mut done = false;
+                loop {
+                    let sep: Vec<f64> = match (&center, exact) {
+                        (Some(cen), false) => cen
+                            .iter()
+                            .zip(&pi)
+                            .map(|(&a, &b)| ALPHA * a + (1.0 - ALPHA) * b)
+                            .collect(),
+                        _ => pi.clone(),
+                    };
+                    let pint: Vec<u64> = sep
+                        .iter()
+                        .map(|&x| (x.max(0.0) * SCALE).floor() as u64)
+                        .collect();
+                    let (z, a, proven) = ks.solve(&pint);
+                    res.iterations += 1;
+                    if proven {
+                        res.bound = res.bound.max(farley(demand, &pint, z));
+                    }
+                    if z > 0 && proven {
+                        let num: f64 = demand
+                            .iter()
+                            .zip(&pint)
+                            .map(|(&d, &x)| d as f64 * x as f64)
+                            .sum();
+                        let f = num / z as f64;
+                        if f > best_f {
+                            best_f = f;
+                            center = Some(sep.clone());
+                        }
+                    }
+                    res.lp_value = ms.value();
+                    if (res.lp_value - 1e-4).ceil() <= res.bound as f64
+                        || res.bound >= limits.target
+                    {
+                        done = true;
+                        break;
+                    }
+                    let rc = 1.0 - a.iter().zip(&pi).map(|(&x, &y)| x as f64 * y).sum::<f64>();
+                    if rc < -EPS {
+                        ms.push_col(a);
+                        enter = Some((rc, Var::Pattern(ms.cols.len() - 1)));
+                        break;
+                    }
+                    if exact {
+                        res.converged = proven;
+                        done = true;
+                        break;
+                    }
+                    exact = true;
+                }
+                if done {
+                    break;
+                }
+            }
+            let (_, v) = enter.expect("set above");
+            res.iterations += 1;
+            if !ms.pivot(v) {
+                break;
+            }
+            self.since_refactor += 1;
+            if self.since_refactor >= 64.max(3 * ms.m as u32) {
+                ms.refactor();
+                self.since_refactor = 0;
+            }
         }
-        let (_, v) = enter.expect("set above");
-        res.iterations += 1;
-        if !ms.pivot(v) {
-            break;
-        }
-        since_refactor += 1;
-        if since_refactor >= 64.max(3 * ms.m as u32) {
-            ms.refactor();
-            since_refactor = 0;
-        }
+        res.lp_value = ms.value();
+        res.patterns = ms
+            .basis
+            .iter()
+            .zip(&ms.xb)
+            .filter_map(|(&v, &x)| match v {
+                Var::Pattern(p) if x > 1e-9 => Some((ms.cols[p].clone(), x)),
+                _ => None,
+            })
+            .collect();
+        res
     }
-    res.lp_value = ms.value();
-    res.patterns = ms
-        .basis
-        .iter()
-        .zip(&ms.xb)
-        .filter_map(|(&v, &x)| match v {
-            Var::Pattern(p) if x > 1e-9 => Some((ms.cols[p].clone(), x)),
-            _ => None,
-        })
-        .collect();
-    res
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,7 +1004,7 @@ mod tests {
             target,
             deadline: None,
             max_iterations: 100_000,
-            crash: false,
+            lazy: false,
         }
     }
 
@@ -869,9 +1130,73 @@ mod tests {
                 target: u64::MAX,
                 deadline: None,
                 max_iterations: 3,
-                crash: false,
+                lazy: false,
             },
         );
         assert!(r2.iterations <= 4);
+    }
+
+    /// Fixing patterns and re-solving warm gives the LP of the residual:
+    /// the same bound `⌈LP⌉` as a cold solve of the items left, with
+    /// patterns that only use items still there.
+    #[test]
+    fn warm_resolve_matches_cold_solve() {
+        let mut rng = crate::rng::SplitMix64::new(5);
+        let mut compared = 0;
+        for case in 0..60 {
+            let c = 50 + rng.below(100);
+            let n = 8 + rng.below(25) as usize;
+            let w: Vec<u64> = (0..n).map(|_| 1 + rng.below(c * 2 / 3)).collect();
+            let mut lp = Lp::new(c, &w, &[]).expect("items fit");
+            let sizes = lp.sizes().to_vec();
+            let (_, mut demand) = group(&w);
+            // solved: optimal, or the bound meets the LP value rounded up
+            let closed = |r: &CgResult| r.converged || (r.lp_value - 1e-4).ceil() <= r.bound as f64;
+            let mut r = lp.solve(lim(u64::MAX));
+            while demand.iter().sum::<u64>() > 0 && closed(&r) {
+                // fix the largest pattern, clipped to the items left
+                let (a, _) = r
+                    .patterns
+                    .iter()
+                    .max_by(|x, y| x.1.total_cmp(&y.1).then_with(|| y.0.cmp(&x.0)))
+                    .expect("a pattern");
+                let a: Vec<u32> = a
+                    .iter()
+                    .zip(&demand)
+                    .map(|(&x, &d)| x.min(d as u32))
+                    .collect();
+                if a.iter().all(|&x| x == 0) {
+                    break;
+                }
+                lp.remove(&a);
+                for (d, &x) in demand.iter_mut().zip(&a) {
+                    *d -= x as u64;
+                }
+                r = lp.solve(lim(u64::MAX));
+                let rest: Vec<u64> = sizes
+                    .iter()
+                    .zip(&demand)
+                    .flat_map(|(&s, &d)| std::iter::repeat_n(s, d as usize))
+                    .collect();
+                let cold = lp_bound(c, &rest, &[], lim(u64::MAX));
+                if !(closed(&r) && closed(&cold)) {
+                    continue;
+                }
+                assert_eq!(r.bound, cold.bound, "case {case}");
+                compared += 1;
+                for (j, &d) in demand.iter().enumerate() {
+                    let cov: f64 = r.patterns.iter().map(|(a, x)| a[j] as f64 * x).sum();
+                    assert!(cov >= d as f64 - 1e-6, "case {case}: row {j} uncovered");
+                }
+                // only the single-size start columns may ask for more than is
+                // left (they keep the basis feasible)
+                for (a, x) in &r.patterns {
+                    let over = a.iter().zip(&demand).any(|(&n, &d)| n as u64 > d);
+                    let single = a.iter().filter(|&&n| n > 0).count() == 1;
+                    assert!(!over || single || *x < 1e-6, "case {case}: {a:?} at {x}");
+                }
+            }
+        }
+        assert!(compared >= 200, "only {compared} warm re-solves compared");
     }
 }

@@ -1,18 +1,22 @@
 //! LP diving for one-dimensional packing: fix patterns of the
 //! column-generation LP solution one round at a time, re-solve the LP on
-//! the items left, and finish small residuals with bin completion.
+//! the items left (warm, from the last basis: [`Lp::remove`]), and finish
+//! small residuals with bin completion.
 //!
 //! Almost every literature instance has the integer round-up property
 //! (optimum = ⌈LP⌉), and the LP solution says which bins an optimal packing
 //! may contain. A dive rounds: every pattern at value ≥ 1 is fixed, and when
 //! none is, the largest fractional one is. The residual LP bound is checked
 //! after each round, so a dive that can no longer reach the target stops at
-//! once. Dives differ by the rank of the fractional pattern they fix
-//! (seeded), which makes the search a randomised limited-discrepancy dive.
+//! once. The re-solve is lazy: it prices new columns only when the pooled
+//! ones no longer reach the target, so a step costs a few dual simplex
+//! pivots unless the dive is in doubt. Dives differ by the rank of the
+//! fractional pattern they fix (seeded), which makes the search a
+//! randomised limited-discrepancy dive.
 
 use std::time::Instant;
 
-use crate::colgen::{self, CgLimits};
+use crate::colgen::{CgLimits, Lp};
 use crate::oned::Completion;
 use crate::rng::SplitMix64;
 
@@ -40,15 +44,15 @@ const FINISH_NODES: u64 = 20_000;
 
 /// Repeated LP dives aiming at `k` bins for items `w` in bins of capacity
 /// `c`, until the deadline or `max_iterations` (LP iterations plus
-/// completion nodes). `root` is an LP solution over all of `w` (patterns as
-/// counts per distinct size, sizes decreasing) that saves the first solve
-/// of every dive. Returns bins of indices into `w`.
+/// completion nodes). `root` is the LP over all of `w`, solved already, which
+/// every dive clones; without it the root is solved here. Returns bins of
+/// indices into `w`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn search(
     c: u64,
     w: &[u64],
     k: u64,
-    root: Option<&[(Vec<u32>, f64)]>,
+    root: Option<&Lp>,
     seed: u64,
     deadline: Option<Instant>,
     max_iterations: u64,
@@ -58,6 +62,17 @@ pub(crate) fn search(
     let out = |s: &DiveStats| {
         deadline.is_some_and(|t| Instant::now() >= t) || s.lp_iterations + s.nodes >= max_iterations
     };
+    // the root LP (solved already when given), cloned by every dive
+    let mut root = match root {
+        Some(lp) => lp.clone(),
+        None => Lp::new(c, w, &[])?,
+    };
+    let r = root.solve(limits(k, deadline, max_iterations, stats));
+    stats.lp_iterations += r.iterations;
+    stats.solves += 1;
+    if r.bound > k {
+        return None;
+    }
     while !out(stats) {
         let greedy = stats.dives == 0;
         stats.dives += 1;
@@ -65,7 +80,7 @@ pub(crate) fn search(
             c,
             w,
             k,
-            root,
+            root.clone(),
             greedy,
             &mut rng,
             deadline,
@@ -76,6 +91,25 @@ pub(crate) fn search(
         }
     }
     None
+}
+
+/// Column-generation limits of a residual solve aiming at `left` bins.
+fn limits(left: u64, deadline: Option<Instant>, max_iterations: u64, s: &DiveStats) -> CgLimits {
+    CgLimits {
+        target: left + 1,
+        deadline,
+        max_iterations: max_iterations.saturating_sub(s.lp_iterations + s.nodes),
+        lazy: true,
+    }
+}
+
+/// Indices of `w` per distinct size of `sizes` (decreasing).
+fn members_of(w: &[u64], sizes: &[u64]) -> Vec<Vec<usize>> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); sizes.len()];
+    for (x, &s) in w.iter().enumerate() {
+        members[sizes.partition_point(|&y| y > s)].push(x);
+    }
+    members
 }
 
 /// The items pattern `a` (counts per distinct size) would take from
@@ -104,12 +138,13 @@ fn take(a: &[u32], members: &mut [Vec<usize>]) -> Option<Vec<usize>> {
     Some(bin)
 }
 
+/// One dive from the root LP `lp`: returns bins of indices into `w`.
 #[allow(clippy::too_many_arguments)]
 fn dive(
     c: u64,
     w: &[u64],
     k: u64,
-    root: Option<&[(Vec<u32>, f64)]>,
+    mut lp: Lp,
     greedy: bool,
     rng: &mut SplitMix64,
     deadline: Option<Instant>,
@@ -117,19 +152,20 @@ fn dive(
     stats: &mut DiveStats,
 ) -> Option<Vec<Vec<usize>>> {
     let mut fixed: Vec<Vec<usize>> = Vec::new();
-    let mut rest: Vec<usize> = (0..w.len()).collect();
-    // columns kept between re-solves, as multisets of sizes
-    let mut pool: Vec<Vec<u64>> = Vec::new();
+    let mut members = members_of(w, lp.sizes());
     loop {
-        if rest.is_empty() {
+        let n_left: usize = members.iter().map(Vec::len).sum();
+        if n_left == 0 {
             return Some(fixed);
         }
         let left = k.checked_sub(fixed.len() as u64)?;
         if left == 0 {
             return None;
         }
-        let rw: Vec<u64> = rest.iter().map(|&i| w[i]).collect();
-        if rest.len() <= FINISH_ITEMS {
+        if n_left <= FINISH_ITEMS {
+            let mut rest: Vec<usize> = members.into_iter().flatten().collect();
+            rest.sort_unstable();
+            let rw: Vec<u64> = rest.iter().map(|&i| w[i]).collect();
             let mut stop = |_: u64| deadline.is_some_and(|t| Instant::now() >= t);
             let mut comp = Completion::new(c, &rw, 3, FINISH_NODES, &mut stop);
             comp.seed = rng.next_u64();
@@ -142,76 +178,42 @@ fn dive(
             );
             return Some(fixed);
         }
-        let (sizes, _) = colgen::group(&rw);
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); sizes.len()];
-        for (x, &s) in rw.iter().enumerate() {
-            let j = sizes.partition_point(|&y| y > s);
-            members[j].push(x);
+        let r = lp.solve(limits(left, deadline, max_iterations, stats));
+        stats.lp_iterations += r.iterations;
+        stats.solves += 1;
+        if r.bound > left || r.patterns.is_empty() {
+            return None;
         }
-        // seed the master with pooled columns that still fit the residual
-        // (columns may share items: only the availability matters)
-        let start: Vec<Vec<usize>> = pool
-            .iter()
-            .filter_map(|p| {
-                let mut a = vec![0u32; sizes.len()];
-                for &s in p {
-                    let j = sizes.partition_point(|&y| y > s);
-                    if j >= sizes.len() || sizes[j] != s {
-                        return None;
-                    }
-                    a[j] += 1;
-                }
-                peek(&a, &members)
-            })
-            .collect();
-        let mut pats = match root {
-            Some(r) if fixed.is_empty() && !r.is_empty() => r.to_vec(),
-            _ => {
-                let r = colgen::lp_bound(
-                    c,
-                    &rw,
-                    &[&start],
-                    CgLimits {
-                        target: left + 1,
-                        deadline,
-                        max_iterations: max_iterations
-                            .saturating_sub(stats.lp_iterations + stats.nodes),
-                        crash: true,
-                    },
-                );
-                stats.lp_iterations += r.iterations;
-                stats.solves += 1;
-                if r.bound > left || r.patterns.is_empty() {
-                    return None;
-                }
-                if deadline.is_some_and(|t| Instant::now() >= t) {
-                    return None;
-                }
-                r.patterns
-            }
-        };
-        let load = |a: &[u32]| -> u64 { a.iter().zip(&sizes).map(|(&n, &s)| n as u64 * s).sum() };
+        if deadline.is_some_and(|t| Instant::now() >= t) {
+            return None;
+        }
+        let mut pats = r.patterns;
+        let sizes = lp.sizes();
+        let load = |a: &[u32]| -> u64 { a.iter().zip(sizes).map(|(&n, &s)| n as u64 * s).sum() };
         pats.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then_with(|| load(&b.0).cmp(&load(&a.0)))
                 .then_with(|| a.0.cmp(&b.0))
         });
-        pool = pats
-            .iter()
-            .map(|(a, _)| {
-                a.iter()
-                    .zip(&sizes)
-                    .flat_map(|(&n, &s)| std::iter::repeat_n(s, n as usize))
-                    .collect()
-            })
-            .collect();
+        // a pooled pattern may ask for more items of a size than are left:
+        // fix what is there
+        let clip = |a: &[u32], members: &[Vec<usize>]| -> Vec<u32> {
+            a.iter()
+                .zip(members)
+                .map(|(&n, m)| n.min(m.len() as u32))
+                .collect()
+        };
         let mut took = false;
         for (a, x) in &pats {
             for _ in 0..(x + 1e-6).floor() as u64 {
-                if let Some(bin) = take(a, &mut members) {
-                    fixed.push(bin.into_iter().map(|x| rest[x]).collect());
-                    took = true;
+                let a = clip(a, &members);
+                if a.iter().all(|&n| n == 0) {
+                    break;
                 }
+                let bin = take(&a, &mut members)?;
+                lp.remove(&a);
+                fixed.push(bin);
+                took = true;
             }
         }
         if !took {
@@ -224,12 +226,14 @@ fn dive(
                 let n = pats.len().min(3) as u64;
                 (1 + rng.below(n.max(2) - 1) as usize).min(pats.len() - 1)
             };
-            let bin = take(&pats[pick].0, &mut members)?;
-            fixed.push(bin.into_iter().map(|x| rest[x]).collect());
+            let a = clip(&pats[pick].0, &members);
+            if a.iter().all(|&n| n == 0) {
+                return None;
+            }
+            let bin = take(&a, &mut members)?;
+            lp.remove(&a);
+            fixed.push(bin);
         }
-        let mut left_items: Vec<usize> = members.into_iter().flatten().collect();
-        left_items.sort_unstable();
-        rest = left_items.into_iter().map(|x| rest[x]).collect();
     }
 }
 

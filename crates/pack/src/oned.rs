@@ -135,7 +135,7 @@ pub fn lp_bound(capacity: u64, weights: &[u64], target: u64, max_iterations: u64
             target,
             deadline: None,
             max_iterations,
-            crash: false,
+            lazy: false,
         },
     );
     LpBound {
@@ -277,25 +277,21 @@ pub(crate) fn solve(
             .map(|b| b.items.iter().map(|&i| pos[i as usize]).collect())
             .collect();
         let fl = ffd(c, &w);
-        let r = colgen::lp_bound(
-            c,
-            &w,
-            &[&cur, &fl],
-            CgLimits {
-                target: best.bins.len() as u64,
-                deadline: opts.budget.time.map(|t| start + t * frac / 100),
-                max_iterations: opts
-                    .budget
-                    .iterations
-                    .map_or(1_000_000, |m| (m / iter_share).max(500)),
-                crash: false,
-            },
-        );
+        let mut lp = colgen::Lp::new(c, &w, &[&cur, &fl])?;
+        let r = lp.solve(CgLimits {
+            target: best.bins.len() as u64,
+            deadline: opts.budget.time.map(|t| start + t * frac / 100),
+            max_iterations: opts
+                .budget
+                .iterations
+                .map_or(1_000_000, |m| (m / iter_share).max(500)),
+            lazy: false,
+        });
         work.lp_iterations += r.iterations;
         clock.used += r.iterations;
         cg_done = r.converged || r.bound >= best.bins.len() as u64;
         *lb_bins = (*lb_bins).max(r.bound);
-        Some(r)
+        Some((lp, r))
     };
     run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
     // LP diving needs cheap (dynamic-programming) pricing; when it runs,
@@ -402,7 +398,7 @@ pub(crate) fn solve(
             .budget
             .iterations
             .map_or(u64::MAX, |m| (m / 100 * 95).saturating_sub(clock.used));
-        let root = cg.as_ref().map(|r| r.patterns.as_slice());
+        let root = cg.as_ref().map(|(lp, _)| lp);
         let found = dive::search(c, &w, k, root, dive_seed, dive_end, max_it, &mut st);
         dive_seed = dive_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         work.lp_iterations += st.lp_iterations;
@@ -420,7 +416,7 @@ pub(crate) fn solve(
     // rest first-fit decreasing.
     let rounded = cg
         .filter(|_| best.cost() > lb)
-        .map(|r| round_lp(c, &w, &r.patterns))
+        .map(|(_, r)| round_lp(c, &w, &r.patterns))
         .map(map);
     // Phase 2: consistent neighbourhood search from the incumbent.
     if best.cost() > lb && !clock.out() {
