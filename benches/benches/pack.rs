@@ -1,11 +1,15 @@
 //! Packing hot paths, each next to a baseline in the same group so the
 //! claim is a ratio: FFD-L2 (n = 500, d = 10) against a textbook
-//! first-fit decreasing, and 100k items onto heterogeneous bins against
-//! sorting the same items (the least work any decreasing heuristic does).
+//! first-fit decreasing, 100k items onto heterogeneous bins against
+//! sorting the same items (the least work any decreasing heuristic does),
+//! and the one-dimensional column-generation LP bound (200 items of a
+//! Hard28-like spread) against the combinatorial bounds L2 / Fekete–Schepers
+//! on the same items.
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use rightsizer::pack::rng::SplitMix64;
+use rightsizer::pack::{bounds, oned};
 use rightsizer::pack::{
     construct, pack, BinType, Budget, Cost, Heuristic, Instance, Item, PackOptions, SizeNorm,
     Weights,
@@ -113,5 +117,24 @@ fn bench_100k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_ffd, bench_100k);
+/// 200 items of 1..=800 in bins of 1000, the spread of Hard28's instances.
+fn oned_weights(seed: u64) -> Vec<u64> {
+    let mut rng = SplitMix64::new(seed);
+    (0..200).map(|_| rng.range(1, 800)).collect()
+}
+
+fn bench_lp_bound(c: &mut Criterion) {
+    let w = oned_weights(3);
+    let mut g = c.benchmark_group("pack_lp_bound_1d_n200");
+    g.sample_size(10);
+    g.bench_function("baseline_l2_fekete_schepers", |b| {
+        b.iter(|| black_box(bounds::one_dim(1000, black_box(&w))))
+    });
+    g.bench_function("rightsizer_column_generation", |b| {
+        b.iter(|| black_box(oned::lp_bound(1000, black_box(&w), u64::MAX, 1_000_000).bins))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_ffd, bench_100k, bench_lp_bound);
 criterion_main!(benches);
