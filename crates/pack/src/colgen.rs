@@ -309,6 +309,8 @@ struct Master {
     /// simplex multipliers `c_B B⁻¹`, updated with each pivot and
     /// recomputed with each refactorisation
     pi: Vec<f64>,
+    /// pivots since `B⁻¹` was last rebuilt
+    since_refactor: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -345,6 +347,7 @@ impl Master {
             off: vec![false; m],
             weight: vec![1.0; m],
             pi: vec![0.0; m],
+            since_refactor: 0,
         };
         ms.singleton_basis();
         ms
@@ -385,6 +388,7 @@ impl Master {
     /// Rebuilds `B⁻¹` and `x_B` from the basis; on a singular basis falls
     /// back to the single-size start basis.
     fn refactor(&mut self) {
+        self.since_refactor = 0;
         let m = self.m;
         let mut a = vec![0.0; m * m];
         for (k, &v) in self.basis.iter().enumerate() {
@@ -402,9 +406,16 @@ impl Master {
         }
     }
 
+    /// `true` when enough pivots have accumulated since the last
+    /// refactorisation (every max(64, 3m)).
+    fn refactor_due(&self) -> bool {
+        self.since_refactor >= 64.max(3 * self.m as u32)
+    }
+
     /// The start basis of single-size patterns (columns `0..m`), whose
     /// inverse is diagonal.
     fn singleton_basis(&mut self) {
+        self.since_refactor = 0;
         let m = self.m;
         for k in 0..m {
             if let Var::Pattern(p) = self.basis[k] {
@@ -563,6 +574,7 @@ impl Master {
     /// Updates `B⁻¹`, the multipliers and the basis for `v` entering at
     /// row `r` (`u = B⁻¹ a_v`, `col` its non-zeros).
     fn exchange(&mut self, v: Var, r: usize, u: &[f64], col: &[(usize, f64)]) {
+        self.since_refactor += 1;
         let m = self.m;
         let dq = Self::cost(v) - col.iter().map(|&(i, x)| self.pi[i] * x).sum::<f64>();
         let ur = u[r];
@@ -693,7 +705,6 @@ pub(crate) struct Lp {
     sizes: Vec<u64>,
     demand: Vec<u64>,
     ms: Master,
-    since_refactor: u32,
     /// demands changed since the last solve
     dirty: bool,
 }
@@ -732,7 +743,6 @@ impl Lp {
             sizes,
             demand,
             ms,
-            since_refactor: 0,
             dirty: false,
         })
     }
@@ -770,9 +780,8 @@ impl Lp {
         self.dirty = false;
         let ms = &mut self.ms;
         let m = ms.m;
-        if self.since_refactor >= 64.max(3 * m as u32) {
+        if ms.refactor_due() {
             ms.refactor();
-            self.since_refactor = 0;
         }
         ms.primal_values();
         let mut pivots = 0u64;
@@ -794,7 +803,6 @@ impl Lp {
             let sign = if ms.xb[r] < 0.0 { 1.0 } else { -1.0 };
             if pivots >= limit {
                 ms.singleton_basis();
-                self.since_refactor = 0;
                 return pivots;
             }
             let row = &ms.binv[r * m..(r + 1) * m];
@@ -837,12 +845,10 @@ impl Lp {
             }
             let Some((_, _, v)) = best else {
                 ms.singleton_basis();
-                self.since_refactor = 0;
                 return pivots;
             };
             ms.pivot_on(v, r);
             pivots += 1;
-            self.since_refactor += 1;
         }
         for x in ms.xb.iter_mut() {
             *x = x.max(0.0);
@@ -853,9 +859,10 @@ impl Lp {
     /// Runs column generation from the current basis until the LP is
     /// solved, the bound reaches `limits.target` or the budget runs out.
     pub fn solve(&mut self, limits: CgLimits) -> CgResult {
-        let demand = &self.demand;
+        // the L1 bound of the items left
         let l1 = {
-            let s: u128 = demand
+            let s: u128 = self
+                .demand
                 .iter()
                 .zip(&self.sizes)
                 .map(|(&d, &s)| d as u128 * s as u128)
@@ -979,10 +986,8 @@ impl Lp {
             if !ms.pivot(v) {
                 break;
             }
-            self.since_refactor += 1;
-            if self.since_refactor >= 64.max(3 * ms.m as u32) {
+            if ms.refactor_due() {
                 ms.refactor();
-                self.since_refactor = 0;
             }
         }
         res.lp_value = ms.value();
