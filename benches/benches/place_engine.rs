@@ -7,7 +7,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rightsizer::model::ids::PodId;
-use rightsizer::place::engine::{Engine, EngineConfig, PodSpec, SharePlugin, Weighted};
+use rightsizer::place::engine::{Engine, EngineConfig, PodSpec, SharePlugin};
 use rightsizer::place::share::{PodKind, SharePolicy};
 use rightsizer::sim::bridge::{cluster_state, engine_target, pod_request};
 use rightsizer::sim::run::arrival_order;
@@ -51,21 +51,11 @@ fn engines() -> (
         .unwrap();
     let req = pod_request(&exp, share_pod).unwrap();
     let mk = |p: Option<SharePolicy>| {
-        let plugins = p
-            .map(|p| Weighted {
-                plugin: Box::new(SharePlugin::new(p, Some(target.clone()), 1)),
-                weight: 1,
-            })
-            .into_iter()
-            .collect();
-        Engine::new(
-            filled.clone(),
-            EngineConfig {
-                plugins,
-                ..EngineConfig::default()
-            },
-        )
-        .unwrap()
+        let mut cfg = EngineConfig::default();
+        if let Some(p) = p {
+            cfg = cfg.with_plugin(Box::new(SharePlugin::new(p, Some(target.clone()), 1)), 1);
+        }
+        Engine::new(filled.clone(), cfg).unwrap()
     };
     (
         vec![
@@ -80,7 +70,7 @@ fn engines() -> (
 fn decide(c: &mut Criterion) {
     let (engines, req) = engines();
     let mut g = c.benchmark_group("place_decide_1213_nodes");
-    for (name, mut e) in engines {
+    for (name, e) in engines {
         g.bench_function(name, |b| {
             b.iter(|| black_box(e.decide(&PodSpec::new(&req))))
         });
