@@ -54,7 +54,7 @@ use crate::framework::{
     PreFilterPlugin, ReservePlugin,
 };
 use crate::kube::{
-    balanced_allocation, nonzero_request, FitScorer, KubeScoreError, ResourceUse, Strategy,
+    balanced_allocation, FitScorer, KubeScoreError, NonZeroRequest, ResourceUse, Strategy,
 };
 use crate::rng::SeededRng;
 use crate::share::{random_gpu, GpuPick, NodeView, PodKind, PodShape, Scorer, SharePolicy, MILLI};
@@ -72,8 +72,8 @@ use std::fmt;
 use std::sync::Mutex;
 
 pub use crate::framework::{
-    min_max_normalize, CycleState, NodeScore, Rejection, RejectionKind, ScoreContext, ScorePlugin,
-    MAX_SCORE,
+    min_max_normalize, CycleState, NodeScore, PreScoreStatus, Rejection, RejectionKind,
+    ScoreContext, ScorePlugin, MAX_SCORE,
 };
 
 /// Why a node cannot take the pod.
@@ -208,6 +208,10 @@ pub struct PodSpec<'a> {
     /// [`Engine::decide`] uses 0. The same key on the same snapshot always
     /// gets the same decision.
     pub identity: Option<u64>,
+    /// The cpu/memory NodeResourcesFit scoring counts for the pod, from its
+    /// containers ([`NonZeroRequest::from_containers`]); `None`: its totals
+    /// with a 0 taken as unset ([`NonZeroRequest::of_totals`]).
+    pub nonzero: Option<NonZeroRequest>,
 }
 
 impl<'a> PodSpec<'a> {
@@ -219,6 +223,7 @@ impl<'a> PodSpec<'a> {
             node_selector: None,
             domain: None,
             identity: None,
+            nonzero: None,
         }
     }
 
@@ -230,12 +235,29 @@ impl<'a> PodSpec<'a> {
             node_selector: Some(&workload.node_selector),
             domain: None,
             identity: None,
+            nonzero: None,
         }
     }
 
     /// The same pod with its identity key taken from `pod` (builder style).
     pub fn with_id(self, pod: &PodId) -> Self {
         self.with_identity(identity_of(pod))
+    }
+
+    /// The same pod with its non-zero scoring request given (builder style).
+    pub fn with_nonzero(mut self, nonzero: NonZeroRequest) -> Self {
+        self.nonzero = Some(nonzero);
+        self
+    }
+
+    /// The scoring request: given, or from the totals.
+    pub fn nonzero_request(&self) -> NonZeroRequest {
+        self.nonzero.unwrap_or_else(|| {
+            NonZeroRequest::of_totals(
+                self.request.resources.cpu.get(),
+                self.request.resources.memory.get(),
+            )
+        })
     }
 
     /// The same pod with an explicit identity key (builder style).
@@ -393,9 +415,14 @@ impl ScorePlugin for SharePlugin {
         Ok(())
     }
 
-    fn pre_score(&self, ctx: &ScoreContext<'_>, cycle: &mut CycleState, feasible: &[NodeIndex]) {
+    fn pre_score(
+        &self,
+        ctx: &ScoreContext<'_>,
+        cycle: &mut CycleState,
+        feasible: &[NodeIndex],
+    ) -> PreScoreStatus {
         if self.policy != SharePolicy::Random || feasible.is_empty() {
-            return;
+            return PreScoreStatus::Run;
         }
         let mut rng = pod_rng(self.seed, ctx.identity);
         let node = feasible[rng.below(feasible.len() as u64) as usize];
@@ -409,6 +436,7 @@ impl ScorePlugin for SharePlugin {
             PodKind::CpuOnly => GpuPick::None,
         };
         cycle.write(RANDOM_KEY, RandomChoice { node, pick });
+        PreScoreStatus::Run
     }
 
     fn score(&self, ctx: &ScoreContext<'_>, cycle: &CycleState, node: NodeIndex) -> NodeScore {
@@ -473,12 +501,15 @@ fn device_assignment(req: &PodRequest, pick: GpuPick) -> Option<DeviceAssignment
 }
 
 /// A kube-scheduler NodeResourcesFit strategy (or BalancedAllocation) as a
-/// plugin over the node's allocatable and free resources.
+/// plugin, computed as upstream does:
 ///
-/// `requested` is what the node's pods hold (allocatable − free) plus the
-/// incoming pod; like kube-scheduler, an incoming CPU or memory request of 0
-/// counts as 100m / 200 MiB for NodeResourcesFit (pod-level: the model keeps
-/// pod totals, not containers).
+/// - NodeResourcesFit counts cpu and memory as *non-zero* requests: the
+///   node's pods' [`NonZeroRequest`]s plus the incoming pod's (100m / 200 MiB
+///   per container whose request is unset, an explicit 0 stays 0; see
+///   [`PodSpec::nonzero`]); other resources as requested.
+/// - BalancedAllocation counts what the pods request, and is skipped at
+///   PreScore when the pod requests none of its resources.
+/// - A scalar (extended) resource the pod does not request is left out.
 #[derive(Debug, Clone)]
 pub struct KubePlugin {
     kind: KubeKind,
@@ -513,48 +544,53 @@ impl KubePlugin {
         }
     }
 
-    fn uses(
-        names: impl Iterator<Item = String>,
-        alloc: &Resources,
-        free: &Resources,
-        req: &Resources,
+    fn uses<'n>(
+        names: impl Iterator<Item = &'n str>,
+        ctx: &ScoreContext<'_>,
+        node: NodeIndex,
         nonzero: bool,
     ) -> Vec<ResourceUse> {
-        let (cpu_req, mem_req) = if nonzero {
-            nonzero_request(
-                (!req.cpu.is_zero()).then_some(req.cpu.get()),
-                (!req.memory.is_zero()).then_some(req.memory.get()),
-            )
-        } else {
-            (req.cpu.get(), req.memory.get())
-        };
+        let alloc = &ctx.state.node(node).allocatable;
+        let free = &ctx.state.node_free(node).resources;
+        let req = &ctx.request.resources;
+        let held = ctx.nonzero_requested(node);
+        let used = |a: u64, f: u64| a.saturating_sub(f);
         names
             .map(|name| {
-                let (a, f, q) = match name.as_str() {
-                    "cpu" => (alloc.cpu.get(), free.cpu.get(), cpu_req),
-                    "memory" => (alloc.memory.get(), free.memory.get(), mem_req),
+                let (a, requested) = match name {
+                    "cpu" if nonzero => (alloc.cpu.get(), held.cpu.saturating_add(ctx.nonzero.cpu)),
+                    "memory" if nonzero => (
+                        alloc.memory.get(),
+                        held.memory.saturating_add(ctx.nonzero.memory),
+                    ),
+                    "cpu" => (
+                        alloc.cpu.get(),
+                        used(alloc.cpu.get(), free.cpu.get()).saturating_add(req.cpu.get()),
+                    ),
+                    "memory" => (
+                        alloc.memory.get(),
+                        used(alloc.memory.get(), free.memory.get())
+                            .saturating_add(req.memory.get()),
+                    ),
                     "ephemeral-storage" => (
                         alloc.ephemeral_storage.get(),
-                        free.ephemeral_storage.get(),
-                        req.ephemeral_storage.get(),
+                        used(alloc.ephemeral_storage.get(), free.ephemeral_storage.get())
+                            .saturating_add(req.ephemeral_storage.get()),
                     ),
                     other => {
                         let q = req.extended.get(other).copied().unwrap_or(0);
                         if q == 0 {
-                            (0, 0, 0)
+                            (0, 0)
                         } else {
-                            (
-                                alloc.extended.get(other).copied().unwrap_or(0),
-                                free.extended.get(other).copied().unwrap_or(0),
-                                q,
-                            )
+                            let a = alloc.extended.get(other).copied().unwrap_or(0);
+                            let f = free.extended.get(other).copied().unwrap_or(0);
+                            (a, used(a, f).saturating_add(q))
                         }
                     }
                 };
-                let used = a.saturating_sub(f);
                 ResourceUse::new(
                     i64::try_from(a).unwrap_or(i64::MAX),
-                    i64::try_from(used.saturating_add(q)).unwrap_or(i64::MAX),
+                    i64::try_from(requested).unwrap_or(i64::MAX),
                 )
             })
             .collect()
@@ -569,21 +605,48 @@ impl ScorePlugin for KubePlugin {
         }
     }
 
+    fn pre_score(
+        &self,
+        ctx: &ScoreContext<'_>,
+        _: &mut CycleState,
+        _: &[NodeIndex],
+    ) -> PreScoreStatus {
+        match &self.kind {
+            KubeKind::Balanced(names) => {
+                let r = &ctx.request.resources;
+                let requests_any = names.iter().any(|n| named(r, n) > 0);
+                if requests_any {
+                    PreScoreStatus::Run
+                } else {
+                    PreScoreStatus::Skip
+                }
+            }
+            KubeKind::Fit(_) => PreScoreStatus::Run,
+        }
+    }
+
     fn score(&self, ctx: &ScoreContext<'_>, _: &CycleState, node: NodeIndex) -> NodeScore {
-        let alloc = &ctx.state.node(node).allocatable;
-        let free = &ctx.state.node_free(node).resources;
-        let req = &ctx.request.resources;
         match &self.kind {
             KubeKind::Fit(f) => {
-                let names = f.resources().iter().map(|r| r.name.clone());
-                let uses = Self::uses(names, alloc, free, req, true);
-                NodeScore::plain(f.score(&uses).unwrap_or(0))
+                let names = f.resources().iter().map(|r| r.name.as_str());
+                NodeScore::plain(f.score(&Self::uses(names, ctx, node, true)).unwrap_or(0))
             }
             KubeKind::Balanced(names) => {
-                let uses = Self::uses(names.iter().cloned(), alloc, free, req, false);
+                let uses = Self::uses(names.iter().map(String::as_str), ctx, node, false);
                 NodeScore::plain(balanced_allocation(&uses))
             }
         }
+    }
+}
+
+/// A resource amount by its Kubernetes name.
+fn named(r: &Resources, name: &str) -> u64 {
+    match name {
+        "cpu" => r.cpu.get(),
+        "memory" => r.memory.get(),
+        "ephemeral-storage" => r.ephemeral_storage.get(),
+        "pods" => u64::from(r.pods),
+        other => r.extended.get(other).copied().unwrap_or(0),
     }
 }
 
@@ -808,6 +871,16 @@ pub struct Explanation {
     pub top: Vec<Candidate>,
 }
 
+/// What [`Engine::score_nodes`] found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NodeScores {
+    /// One candidate per node asked about, in the order asked.
+    pub nodes: Vec<Candidate>,
+    /// Plugins whose PreScore skipped this pod.
+    pub skipped: Vec<String>,
+}
+
 /// A successful placement decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -891,6 +964,8 @@ pub(crate) struct NodeRow {
     tag_counts: [u32; 32],
     pub(crate) version: u64,
     priority: u32,
+    /// Sum of the non-zero scoring requests of the node's pods.
+    pub(crate) nonzero: NonZeroRequest,
 }
 
 impl NodeRow {
@@ -927,6 +1002,8 @@ pub struct Engine {
     next_priority: u32,
     generation: u64,
     assumed: BTreeSet<PodId>,
+    /// Non-zero scoring requests given for placed pods (others use their totals).
+    nonzero: BTreeMap<PodId, NonZeroRequest>,
 }
 
 impl Engine {
@@ -987,6 +1064,7 @@ impl Engine {
             next_priority,
             generation: 0,
             assumed: BTreeSet::new(),
+            nonzero: BTreeMap::new(),
         };
         for (i, p) in priority.into_iter().enumerate() {
             let row = e.fresh_row(NodeIndex(i as u32), p);
@@ -1030,12 +1108,14 @@ impl Engine {
 
     fn fresh_row(&mut self, n: NodeIndex, priority: u32) -> NodeRow {
         let mut tag_counts = [0u32; 32];
-        for (_, p) in self.state.pods_on(n) {
+        let mut nonzero = NonZeroRequest::default();
+        for (id, p) in self.state.pods_on(n) {
             add_tag(
                 &mut tag_counts,
                 shape_of(&p.request, &self.models).tag(),
                 true,
             );
+            nonzero = add_nonzero(nonzero, self.pod_nonzero(id, &p.request), true);
         }
         let mut row = NodeRow {
             cpu: MilliCpu::ZERO,
@@ -1046,6 +1126,7 @@ impl Engine {
             tag_counts,
             version: 0,
             priority,
+            nonzero,
         };
         self.fill_row(&mut row, n);
         row
@@ -1081,10 +1162,17 @@ impl Engine {
                 tag_counts: [0; 32],
                 version: 0,
                 priority: 0,
+                nonzero: NonZeroRequest::default(),
             },
         );
         self.fill_row(&mut row, n);
         self.rows[n.get()] = row;
+    }
+
+    fn pod_nonzero(&self, pod: &PodId, req: &PodRequest) -> NonZeroRequest {
+        self.nonzero.get(pod).copied().unwrap_or_else(|| {
+            NonZeroRequest::of_totals(req.resources.cpu.get(), req.resources.memory.get())
+        })
     }
 
     fn index_of(&self, id: &NodeId) -> Result<NodeIndex, EngineError> {
@@ -1114,6 +1202,7 @@ impl Engine {
         let u = self.state.update_node(node)?;
         for (p, _) in &u.displaced {
             self.assumed.remove(p);
+            self.nonzero.remove(p);
         }
         let prio = self.rows[u.index.get()].priority;
         self.rows[u.index.get()] = self.fresh_row(u.index, prio);
@@ -1131,6 +1220,7 @@ impl Engine {
         })?;
         for (p, _) in &r.pods {
             self.assumed.remove(p);
+            self.nonzero.remove(p);
         }
         let i = self.rows.len() - 1;
         match r.moved {
@@ -1150,15 +1240,21 @@ impl Engine {
     fn allocate(
         &mut self,
         pod: PodId,
-        request: &PodRequest,
+        spec: &PodSpec<'_>,
         node: &NodeId,
         devices: &DeviceAssignment,
     ) -> Result<NodeIndex, EngineError> {
+        let request = spec.request;
         let n = self.index_of(node)?;
         self.validate(request)?;
-        self.state.allocate(pod, request, n, devices)?;
+        self.state.allocate(pod.clone(), request, n, devices)?;
         let tag = shape_of(request, &self.models).tag();
-        add_tag(&mut self.rows[n.get()].tag_counts, tag, true);
+        let row = &mut self.rows[n.get()];
+        add_tag(&mut row.tag_counts, tag, true);
+        row.nonzero = add_nonzero(row.nonzero, spec.nonzero_request(), true);
+        if let Some(nz) = spec.nonzero {
+            self.nonzero.insert(pod, nz);
+        }
         self.refresh(n);
         self.generation += 1;
         Ok(n)
@@ -1170,14 +1266,14 @@ impl Engine {
     pub fn observe_bound(
         &mut self,
         pod: PodId,
-        request: &PodRequest,
+        spec: &PodSpec<'_>,
         node: &NodeId,
         devices: &DeviceAssignment,
     ) -> Result<(), EngineError> {
         if self.assumed.contains(&pod) {
             return Err(EngineError::AlreadyAssumed(pod));
         }
-        self.allocate(pod, request, node, devices).map(|_| ())
+        self.allocate(pod, spec, node, devices).map(|_| ())
     }
 
     /// Reserves a pod on a node while its binding is in flight (upstream's
@@ -1186,14 +1282,14 @@ impl Engine {
     pub fn assume(
         &mut self,
         pod: PodId,
-        request: &PodRequest,
+        spec: &PodSpec<'_>,
         node: &NodeId,
         devices: &DeviceAssignment,
     ) -> Result<(), EngineError> {
         if self.assumed.contains(&pod) {
             return Err(EngineError::AlreadyAssumed(pod));
         }
-        self.allocate(pod.clone(), request, node, devices)?;
+        self.allocate(pod.clone(), spec, node, devices)?;
         self.assumed.insert(pod);
         Ok(())
     }
@@ -1224,8 +1320,12 @@ impl Engine {
     pub fn release(&mut self, pod: &PodId) -> Result<Placement, EngineError> {
         let p = self.state.release(pod)?;
         self.assumed.remove(pod);
+        let nz = self.pod_nonzero(pod, &p.request);
+        self.nonzero.remove(pod);
         let tag = shape_of(&p.request, &self.models).tag();
-        add_tag(&mut self.rows[p.node.get()].tag_counts, tag, false);
+        let row = &mut self.rows[p.node.get()];
+        add_tag(&mut row.tag_counts, tag, false);
+        row.nonzero = add_nonzero(row.nonzero, nz, false);
         self.refresh(p.node);
         self.generation += 1;
         Ok(p)
@@ -1361,16 +1461,13 @@ impl Engine {
             request: pod.request,
             shape: shape_of(pod.request, &self.models),
             identity: pod.identity.unwrap_or(0),
+            nonzero: pod.nonzero_request(),
             rows: &self.rows,
         };
         // scores[plugin][k] for feasible[k]
         let mut all: Vec<Vec<NodeScore>> = Vec::with_capacity(self.plugins.len());
         for w in &self.plugins {
-            w.plugin.pre_score(&ctx, &mut cycle, &feasible);
-            let mut s = Vec::with_capacity(feasible.len());
-            w.plugin.score_all(&ctx, &cycle, &feasible, &mut s);
-            w.plugin.normalize(&mut s);
-            all.push(s);
+            all.push(Self::run_score(&ctx, &mut cycle, w, &feasible));
         }
         let totals: Vec<f64> = (0..feasible.len())
             .map(|k| {
@@ -1408,20 +1505,7 @@ impl Engine {
             .unwrap_or_default();
         let top = order
             .iter()
-            .map(|&k| Candidate {
-                node: feasible[k],
-                node_id: self.state.node(feasible[k]).id.clone(),
-                total: totals[k],
-                scores: all
-                    .iter()
-                    .zip(&self.plugins)
-                    .map(|(s, w)| PluginScore {
-                        plugin: w.plugin.name().to_string(),
-                        score: s[k].score,
-                        weight: w.weight,
-                    })
-                    .collect(),
-            })
+            .map(|&k| self.candidate(&all, k, feasible[k]))
             .collect();
         Ok(Decision::Placed(Placed {
             node,
@@ -1434,6 +1518,82 @@ impl Engine {
                 top,
             },
         }))
+    }
+
+    fn run_score(
+        ctx: &ScoreContext<'_>,
+        cycle: &mut CycleState,
+        w: &Weighted,
+        nodes: &[NodeIndex],
+    ) -> Vec<NodeScore> {
+        if w.plugin.pre_score(ctx, cycle, nodes) == PreScoreStatus::Skip {
+            return vec![NodeScore::plain(0); nodes.len()];
+        }
+        let mut s = Vec::with_capacity(nodes.len());
+        w.plugin.score_all(ctx, cycle, nodes, &mut s);
+        w.plugin.normalize(&mut s);
+        s
+    }
+
+    /// Every score plugin's score for the pod on each of `nodes`, without
+    /// filtering (what upstream's plugin tests call directly): to explain
+    /// why a node lost, or score a node the filters reject. Skipped
+    /// plugins (PreScore `Skip`) are listed in
+    /// [`NodeScores::skipped`] and score 0.
+    pub fn score_nodes(
+        &self,
+        pod: &PodSpec<'_>,
+        nodes: &[NodeIndex],
+    ) -> Result<NodeScores, EngineError> {
+        self.validate(pod.request)?;
+        if let Some(&bad) = nodes.iter().find(|n| n.get() >= self.state.len()) {
+            return Err(AllocError::UnknownNode(bad).into());
+        }
+        let mut cycle = CycleState::default();
+        let ctx = ScoreContext {
+            state: &self.state,
+            request: pod.request,
+            shape: shape_of(pod.request, &self.models),
+            identity: pod.identity.unwrap_or(0),
+            nonzero: pod.nonzero_request(),
+            rows: &self.rows,
+        };
+        let mut skipped = Vec::new();
+        let mut all = Vec::with_capacity(self.plugins.len());
+        for w in &self.plugins {
+            if w.plugin.pre_score(&ctx, &mut cycle, nodes) == PreScoreStatus::Skip {
+                skipped.push(w.plugin.name().to_string());
+            }
+            all.push(Self::run_score(&ctx, &mut CycleState::default(), w, nodes));
+        }
+        let nodes = nodes
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| self.candidate(&all, k, n))
+            .collect();
+        Ok(NodeScores { nodes, skipped })
+    }
+
+    /// Candidate `k` (node `n`) of a score table `all[plugin][k]`.
+    fn candidate(&self, all: &[Vec<NodeScore>], k: usize, n: NodeIndex) -> Candidate {
+        Candidate {
+            node: n,
+            node_id: self.state.node(n).id.clone(),
+            total: all
+                .iter()
+                .zip(&self.plugins)
+                .map(|(s, w)| s[k].key * w.weight as f64)
+                .sum(),
+            scores: all
+                .iter()
+                .zip(&self.plugins)
+                .map(|(s, w)| PluginScore {
+                    plugin: w.plugin.name().to_string(),
+                    score: s[k].score,
+                    weight: w.weight,
+                })
+                .collect(),
+        }
     }
 
     /// Decides every pod against the same snapshot (independent what-ifs,
@@ -1468,7 +1628,7 @@ impl Engine {
                 }
             }
             let node_id = p.node_id.clone();
-            if let Err(e) = self.assume(pod_id.clone(), pod.request, &node_id, &p.devices) {
+            if let Err(e) = self.assume(pod_id.clone(), &spec, &node_id, &p.devices) {
                 for r in &self.reserve {
                     r.unreserve(&pod_id);
                 }
@@ -1504,6 +1664,20 @@ impl Engine {
             }
         }
         verdict
+    }
+}
+
+fn add_nonzero(a: NonZeroRequest, b: NonZeroRequest, add: bool) -> NonZeroRequest {
+    if add {
+        NonZeroRequest {
+            cpu: a.cpu.saturating_add(b.cpu),
+            memory: a.memory.saturating_add(b.memory),
+        }
+    } else {
+        NonZeroRequest {
+            cpu: a.cpu.saturating_sub(b.cpu),
+            memory: a.memory.saturating_sub(b.memory),
+        }
     }
 }
 

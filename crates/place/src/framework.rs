@@ -249,6 +249,8 @@ pub struct ScoreContext<'a> {
     pub shape: PodShape,
     /// The pod's identity key (seeds any random choice).
     pub identity: u64,
+    /// The pod's non-zero scoring request (see [`crate::kube::NonZeroRequest`]).
+    pub nonzero: crate::kube::NonZeroRequest,
     pub(crate) rows: &'a [crate::engine::NodeRow],
 }
 
@@ -263,6 +265,11 @@ impl ScoreContext<'_> {
     /// reused (for caches keyed by node).
     pub fn version(&self, n: NodeIndex) -> u64 {
         self.rows[n.get()].version
+    }
+
+    /// The summed non-zero scoring requests of node `n`'s pods.
+    pub fn nonzero_requested(&self, n: NodeIndex) -> crate::kube::NonZeroRequest {
+        self.rows[n.get()].nonzero
     }
 
     /// Number of nodes.
@@ -294,6 +301,16 @@ impl NodeScore {
     }
 }
 
+/// What a PreScore asks for this decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum PreScoreStatus {
+    /// Score the nodes.
+    Run,
+    /// Do not score (the pod gives the plugin nothing to score).
+    Skip,
+}
+
 /// A scoring plugin (PreScore, Score and NormalizeScore). Scores are in
 /// `0..=100`, higher is better.
 ///
@@ -321,8 +338,16 @@ pub trait ScorePlugin: fmt::Debug + Send + Sync {
     fn bind(&mut self, _models: &Models<'_>) -> Result<(), crate::engine::EngineError> {
         Ok(())
     }
-    /// Called once per decision with the feasible nodes, before scoring.
-    fn pre_score(&self, _ctx: &ScoreContext<'_>, _cycle: &mut CycleState, _feasible: &[NodeIndex]) {
+    /// Called once per decision with the feasible nodes, before scoring;
+    /// [`PreScoreStatus::Skip`] leaves the plugin out of this decision (it
+    /// scores 0 everywhere), as upstream's PreScore `Skip`.
+    fn pre_score(
+        &self,
+        _ctx: &ScoreContext<'_>,
+        _cycle: &mut CycleState,
+        _feasible: &[NodeIndex],
+    ) -> PreScoreStatus {
+        PreScoreStatus::Run
     }
     /// Scores one feasible node.
     fn score(&self, ctx: &ScoreContext<'_>, cycle: &CycleState, node: NodeIndex) -> NodeScore;

@@ -318,12 +318,12 @@ proptest! {
                         let pod = PodId::new(format!("o{pods}")).unwrap();
                         match engine.state().first_fit_devices(&r, i) {
                             Some(d) if r.resources.fits_in(&engine.state().node_free(i).resources) => {
-                                engine.observe_bound(pod, &r, &id, &d)
+                                engine.observe_bound(pod, &PodSpec::new(&r), &id, &d)
                             }
                             // Does not fit: the engine refuses it with nothing changed.
                             _ => {
                                 let d = engine.state().first_fit_devices(&r, i).unwrap_or_default();
-                                prop_assert!(engine.observe_bound(pod, &r, &id, &d).is_err());
+                                prop_assert!(engine.observe_bound(pod, &PodSpec::new(&r), &id, &d).is_err());
                                 Ok(())
                             }
                         }
@@ -356,7 +356,7 @@ proptest! {
                         // Assume again then forget: the exact state returns.
                         let mid = engine.state().clone();
                         let node_id = engine.state().node(p.node).id.clone();
-                        engine.assume(pod.clone(), &p.request, &node_id, &p.devices).unwrap();
+                        engine.assume(pod.clone(), &PodSpec::new(&p.request), &node_id, &p.devices).unwrap();
                         engine.forget(&pod).unwrap();
                         prop_assert_eq!(engine.state(), &mid);
                     }
@@ -379,7 +379,7 @@ proptest! {
                             Some(p) => {
                                 let pl = engine.state().placements()[p].clone();
                                 let id = engine.state().node(pl.node).id.clone();
-                                engine.assume(p.clone(), &pl.request, &id, &pl.devices)
+                                engine.assume(p.clone(), &PodSpec::new(&pl.request), &id, &pl.devices)
                             }
                             None => engine.forget(&PodId::new("never").unwrap()).map(|_| ()),
                         },
