@@ -129,7 +129,11 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.plugin, self.reason)
+        match &self.reason {
+            // A plugin's own reason already names the plugin.
+            FilterReason::Plugin { .. } => write!(f, "{}", self.reason),
+            r => write!(f, "{}: {r}", self.plugin),
+        }
     }
 }
 
