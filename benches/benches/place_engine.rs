@@ -1,13 +1,21 @@
-//! One placement decision of the general engine on the 1,213-node openb
-//! cluster, part filled (3,000 pods placed): FGD and BestFit plugins against
-//! a filter-only baseline (no score plugin) in the same group.
+//! The placement engine's hot paths.
 //!
-//! Needs the shared data (`RIGHTSIZER_DATA`, default `../shared/data`).
+//! - `place_decide_1213_nodes`: one decision on the openb cluster, part
+//!   filled (3,000 pods placed): FGD and BestFit plugins against a
+//!   filter-only baseline (no score plugin) in the same group. Needs the
+//!   shared data (`RIGHTSIZER_DATA`, default `../shared/data`).
+//! - `place_decide_10k_heterogeneous`: one decision on 10,000 synthetic
+//!   nodes (fractional T4 and A10 GPUs, MIG A100s, CPU-only), part filled:
+//!   BestFit + MostAllocated against the filter-only baseline on the same
+//!   nodes; also prints the p99 of 2,000 single decisions and the memory
+//!   the engine holds per node.
+//! - `place_node_event`: one `update_node` (a label flip) and one
+//!   `observe_bound` + `release` pair on the 10,000-node engine.
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use rightsizer::model::ids::PodId;
-use rightsizer::place::engine::{Engine, EngineConfig, PodSpec, SharePlugin, Weighted};
+use rightsizer::model::ids::{NodeIndex, PodId};
+use rightsizer::place::engine::{Engine, EngineConfig, PodSpec, SharePlugin};
 use rightsizer::place::share::{PodKind, SharePolicy};
 use rightsizer::sim::bridge::{cluster_state, engine_target, pod_request};
 use rightsizer::sim::run::arrival_order;
@@ -51,21 +59,11 @@ fn engines() -> (
         .unwrap();
     let req = pod_request(&exp, share_pod).unwrap();
     let mk = |p: Option<SharePolicy>| {
-        let plugins = p
-            .map(|p| Weighted {
-                plugin: Box::new(SharePlugin::new(p, Some(target.clone()), 1)),
-                weight: 1,
-            })
-            .into_iter()
-            .collect();
-        Engine::new(
-            filled.clone(),
-            EngineConfig {
-                plugins,
-                ..EngineConfig::default()
-            },
-        )
-        .unwrap()
+        let mut cfg = EngineConfig::default();
+        if let Some(p) = p {
+            cfg = cfg.with_plugin(Box::new(SharePlugin::new(p, Some(target.clone()), 1)), 1);
+        }
+        Engine::new(filled.clone(), cfg).unwrap()
     };
     (
         vec![
@@ -80,7 +78,7 @@ fn engines() -> (
 fn decide(c: &mut Criterion) {
     let (engines, req) = engines();
     let mut g = c.benchmark_group("place_decide_1213_nodes");
-    for (name, mut e) in engines {
+    for (name, e) in engines {
         g.bench_function(name, |b| {
             b.iter(|| black_box(e.decide(&PodSpec::new(&req))))
         });
@@ -88,5 +86,188 @@ fn decide(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decide);
+/// 10,000 nodes: 30% with four fractional T4s, 20% with eight fractional
+/// A10s, 20% with eight MIG A100s, 30% CPU-only; then 15,000 pods placed.
+fn heterogeneous(cfg: EngineConfig) -> Engine {
+    use rightsizer::model::cluster::tests_support::{fractional_gpu, mig_gpu};
+    use rightsizer::model::prelude::*;
+    let t4 = AcceleratorModelId::new("T4").unwrap();
+    let a10 = AcceleratorModelId::new("A10").unwrap();
+    let a100 = AcceleratorModelId::new("A100").unwrap();
+    let nodes = (0..10_000)
+        .map(|i| {
+            let n = Node::new(
+                NodeId::new(format!("node-{i:05}")).unwrap(),
+                Resources::cpu_mem(64_000, 256 << 30),
+            );
+            match i % 10 {
+                0..=2 => n.with_devices(&t4, 4),
+                3 | 4 => n.with_devices(&a10, 8),
+                5 | 6 => n.with_devices(&a100, 8),
+                _ => n,
+            }
+        })
+        .collect();
+    let state = ClusterState::new(
+        nodes,
+        vec![
+            fractional_gpu("T4", 16),
+            fractional_gpu("A10", 24),
+            mig_gpu("A100"),
+        ],
+    )
+    .unwrap();
+    let mut e = Engine::new(state, cfg).unwrap();
+    let pods = fill_pods();
+    for (k, r) in pods.iter().cycle().take(15_000).enumerate() {
+        let id = PodId::new(format!("fill-{k}")).unwrap();
+        // The first node with room, so filling is fast and spreads pods.
+        let node = (0..e.state().len())
+            .map(|i| NodeIndex((((k * 7919) + i) % e.state().len()) as u32))
+            .find_map(|n| {
+                e.state()
+                    .first_fit_devices(r, n)
+                    .filter(|_| r.resources.fits_in(&e.state().node_free(n).resources))
+                    .map(|d| (n, d))
+            });
+        if let Some((n, d)) = node {
+            let nid = e.state().node(n).id.clone();
+            e.observe_bound(id, &PodSpec::new(r), &nid, &d).unwrap();
+        }
+    }
+    e
+}
+
+fn fill_pods() -> Vec<rightsizer::model::workload::PodRequest> {
+    use rightsizer::model::prelude::*;
+    let r = |cpu, acc| PodRequest::new(Resources::cpu_mem(cpu, 8 << 30), acc);
+    vec![
+        r(4000, AcceleratorDemand::None),
+        r(
+            2000,
+            AcceleratorDemand::Fraction {
+                milli: GpuMilli::new(300),
+                memory: None,
+            },
+        ),
+        r(8000, AcceleratorDemand::Whole { count: 2 }),
+        r(
+            4000,
+            AcceleratorDemand::Mig {
+                profile: "3g.20gb".into(),
+            },
+        ),
+        r(
+            1000,
+            AcceleratorDemand::Fraction {
+                milli: GpuMilli::new(500),
+                memory: None,
+            },
+        ),
+    ]
+}
+
+fn scoring() -> EngineConfig {
+    use rightsizer::place::engine::KubePlugin;
+    use rightsizer::place::kube::{FitScorer, Strategy};
+    EngineConfig::share(SharePolicy::BestFit).with_plugin(
+        Box::new(KubePlugin::fit(Strategy::MostAllocated, FitScorer::default_resources()).unwrap()),
+        1,
+    )
+}
+
+/// Bytes the engine holds per node (cluster state and engine rows),
+/// estimated from the sizes of its per-node records and their vectors.
+fn bytes_per_node(e: &Engine) -> usize {
+    use std::mem::size_of;
+    let st = e.state();
+    let mut total = 0;
+    for (i, n) in st.nodes().iter().enumerate() {
+        let free = st.node_free(NodeIndex(i as u32));
+        total += size_of::<rightsizer::model::node::Node>()
+            + n.id.as_str().len() * 2 // the name, also in the index
+            + n.devices.len() * size_of::<rightsizer::model::node::Device>()
+            + size_of::<rightsizer::model::cluster::NodeFree>()
+            + free.devices.iter().map(|d| size_of_val(d) + d.mig_instances.len()).sum::<usize>()
+            + 64 // index entry, pod-set header
+            + 200 // engine row: view, tag counts, version, priority
+            + free.devices.len() * 4;
+    }
+    total / st.len().max(1)
+}
+
+fn decide_10k(c: &mut Criterion) {
+    let engines = [
+        ("bestfit_mostallocated", heterogeneous(scoring())),
+        (
+            "baseline_filter_only",
+            heterogeneous(EngineConfig::default()),
+        ),
+    ];
+    let req = rightsizer::model::workload::PodRequest::new(
+        rightsizer::model::resources::Resources::cpu_mem(2000, 4 << 30),
+        rightsizer::model::workload::AcceleratorDemand::Fraction {
+            milli: rightsizer::model::units::GpuMilli::new(250),
+            memory: None,
+        },
+    );
+    let mut g = c.benchmark_group("place_decide_10k_heterogeneous");
+    g.sample_size(30);
+    for (name, e) in &engines {
+        let spec = PodSpec::new(&req);
+        // p99 of single decisions (printed, not asserted).
+        let mut t: Vec<std::time::Duration> = (0..2000)
+            .map(|_| {
+                let s = std::time::Instant::now();
+                black_box(e.decide(&spec).unwrap());
+                s.elapsed()
+            })
+            .collect();
+        t.sort();
+        eprintln!(
+            "{name}: p50 {:?}, p99 {:?} per decision over 10,000 nodes; ~{} bytes per node",
+            t[t.len() / 2],
+            t[t.len() * 99 / 100],
+            bytes_per_node(e)
+        );
+        g.bench_function(*name, |b| b.iter(|| black_box(e.decide(&spec).unwrap())));
+    }
+    g.finish();
+}
+
+fn node_event(c: &mut Criterion) {
+    let mut e = heterogeneous(scoring());
+    let mut g = c.benchmark_group("place_node_event");
+    let id = e.state().node(NodeIndex(4321)).id.clone();
+    let mut node = e.state().node(NodeIndex(4321)).clone();
+    let mut flip = false;
+    g.bench_function("update_node_label", |b| {
+        b.iter(|| {
+            flip = !flip;
+            node.labels
+                .insert("pool".into(), if flip { "a" } else { "b" }.into());
+            black_box(e.update_node(node.clone()).unwrap());
+        })
+    });
+    let req = rightsizer::model::workload::PodRequest::new(
+        rightsizer::model::resources::Resources::cpu_mem(100, 1 << 20),
+        rightsizer::model::workload::AcceleratorDemand::None,
+    );
+    let pod = PodId::new("observed").unwrap();
+    g.bench_function("observe_bound_then_release", |b| {
+        b.iter(|| {
+            e.observe_bound(
+                pod.clone(),
+                &PodSpec::new(&req),
+                &id,
+                &rightsizer::model::cluster::DeviceAssignment::None,
+            )
+            .unwrap();
+            black_box(e.release(&pod).unwrap());
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decide, decide_10k, node_event);
 criterion_main!(benches);

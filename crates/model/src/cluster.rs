@@ -243,6 +243,21 @@ pub enum AllocError {
     /// More devices or MIG slices than supported.
     #[error("node {0}: too many devices or MIG memory slices (limits: 65535 devices, 16 slices)")]
     TooLarge(NodeId),
+    /// No node with this name.
+    #[error("no node named {0}")]
+    NoSuchNode(NodeId),
+    /// A node admits no pods (`allocatable.pods` is 0), so it could never
+    /// take one; set the kubelet's `maxPods` (110 by default).
+    #[error("node {0}: allocatable.pods is 0, the node could never take a pod")]
+    NoPodSlots(NodeId),
+    /// A pod request is malformed.
+    #[error("invalid pod request: {field}: {reason}")]
+    InvalidRequest {
+        /// The offending field, e.g. `resources.pods`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Nodes, their free capacity, and placed pods.
@@ -253,6 +268,32 @@ pub struct ClusterState {
     models: BTreeMap<AcceleratorModelId, AcceleratorModel>,
     free: Vec<NodeFree>,
     placements: BTreeMap<PodId, Placement>,
+    /// The pods on each node (kept in step with `placements`).
+    by_node: Vec<std::collections::BTreeSet<PodId>>,
+}
+
+/// What [`ClusterState::remove_node`] took out.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RemovedNode {
+    /// The node as it was.
+    pub node: Node,
+    /// Its pods, in pod-ID order (no longer placed).
+    pub pods: Vec<(PodId, Placement)>,
+    /// When another node took the removed node's index (the last node moves
+    /// into the hole): `(old index, new index)`.
+    pub moved: Option<(NodeIndex, NodeIndex)>,
+}
+
+/// What [`ClusterState::update_node`] changed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct UpdatedNode {
+    /// The node's index (unchanged).
+    pub index: NodeIndex,
+    /// Pods that no longer fit the updated node, in pod-ID order. They are
+    /// no longer placed; the caller decides where they go.
+    pub displaced: Vec<(PodId, Placement)>,
 }
 
 impl ClusterState {
@@ -291,40 +332,120 @@ impl ClusterState {
             if index.insert(n.id.clone(), NodeIndex(i as u32)).is_some() {
                 return Err(AllocError::DuplicateNode(n.id.clone()));
             }
-            if n.devices.len() > usize::from(u16::MAX) {
-                return Err(AllocError::TooLarge(n.id.clone()));
-            }
-            let mut devices = Vec::with_capacity(n.devices.len());
-            for (d, dev) in n.devices.iter().enumerate() {
-                let m = model_map
-                    .get(&dev.model)
-                    .ok_or_else(|| AllocError::UnknownModel {
-                        node: n.id.clone(),
-                        device: d,
-                        model: dev.model.clone(),
-                    })?;
-                devices.push(DeviceFree {
-                    model: dev.model.clone(),
-                    mode: DeviceMode::Idle,
-                    milli: GpuMilli::ONE,
-                    memory: m.memory,
-                    shares: 0,
-                    mig_memory_used: 0,
-                    mig_compute_used: 0,
-                    mig_instances: vec![0; m.sharing.mig.as_ref().map_or(0, |g| g.profiles.len())],
-                });
-            }
-            free.push(NodeFree {
-                resources: n.allocatable.clone(),
-                devices,
-            });
+            free.push(fresh_free(n, &model_map)?);
         }
+        let by_node = vec![Default::default(); nodes.len()];
         Ok(Self {
             nodes,
             index,
             models: model_map,
             free,
             placements: BTreeMap::new(),
+            by_node,
+        })
+    }
+
+    /// Adds a node (with no pods) at the next index. O(log n). Errors, with
+    /// nothing changed, on a duplicate name, an unknown device model, zero
+    /// pod slots or too many devices.
+    pub fn add_node(&mut self, node: Node) -> Result<NodeIndex, AllocError> {
+        if self.index.contains_key(&node.id) {
+            return Err(AllocError::DuplicateNode(node.id));
+        }
+        let free = fresh_free(&node, &self.models)?;
+        let i = NodeIndex(self.nodes.len() as u32);
+        self.index.insert(node.id.clone(), i);
+        self.nodes.push(node);
+        self.free.push(free);
+        self.by_node.push(Default::default());
+        Ok(i)
+    }
+
+    /// Removes a node and its pods (returned, no longer placed). The last
+    /// node takes the removed node's index (reported in
+    /// [`RemovedNode::moved`]). O(log n + pods on the two nodes · log pods).
+    pub fn remove_node(&mut self, id: &NodeId) -> Result<RemovedNode, AllocError> {
+        let i = self
+            .index
+            .get(id)
+            .copied()
+            .ok_or_else(|| AllocError::NoSuchNode(id.clone()))?;
+        let pods: Vec<(PodId, Placement)> = std::mem::take(&mut self.by_node[i.get()])
+            .into_iter()
+            .map(|p| {
+                let pl = self
+                    .placements
+                    .remove(&p)
+                    .expect("by_node mirrors placements");
+                (p, pl)
+            })
+            .collect();
+        let last = NodeIndex((self.nodes.len() - 1) as u32);
+        let node = self.nodes.swap_remove(i.get());
+        self.free.swap_remove(i.get());
+        self.by_node.swap_remove(i.get());
+        self.index.remove(id);
+        let moved = (last != i).then(|| {
+            self.index.insert(self.nodes[i.get()].id.clone(), i);
+            for p in &self.by_node[i.get()] {
+                self.placements.get_mut(p).expect("mirrored").node = i;
+            }
+            (last, i)
+        });
+        Ok(RemovedNode { node, pods, moved })
+    }
+
+    /// Replaces a node's description (allocatable, labels, taints, devices)
+    /// keeping its name and index. Its pods are re-applied in pod-ID order;
+    /// those that no longer fit are returned in [`UpdatedNode::displaced`]
+    /// (and are no longer placed), so nothing overcommits. Errors, with
+    /// nothing changed, when the node is unknown or the new description is
+    /// invalid. O(log n + pods on the node · log pods).
+    pub fn update_node(&mut self, node: Node) -> Result<UpdatedNode, AllocError> {
+        let i = self
+            .index
+            .get(&node.id)
+            .copied()
+            .ok_or_else(|| AllocError::NoSuchNode(node.id.clone()))?;
+        let mut free = fresh_free(&node, &self.models)?;
+        let mut kept = std::collections::BTreeSet::new();
+        let mut displaced = Vec::new();
+        for pod in &self.by_node[i.get()] {
+            let p = &self.placements[pod];
+            let fits = check_resources(&p.request.resources, &free.resources).is_ok()
+                && self.check_devices(&p.request, &free, &p.devices).is_ok();
+            if fits {
+                let mig = mig_profile_of(&self.models, &free, &p.request, &p.devices);
+                free.resources = free
+                    .resources
+                    .checked_sub(&p.request.resources)
+                    .expect("checked");
+                apply_devices(
+                    &mut free,
+                    &p.request,
+                    &p.devices,
+                    mig,
+                    &self.models,
+                    Direction::Take,
+                );
+                kept.insert(pod.clone());
+            } else {
+                displaced.push(pod.clone());
+            }
+        }
+        let displaced = displaced
+            .into_iter()
+            .map(|p| {
+                let pl = self.placements.remove(&p).expect("mirrored");
+                (p, pl)
+            })
+            .collect();
+        self.nodes[i.get()] = node;
+        self.free[i.get()] = free;
+        self.by_node[i.get()] = kept;
+        Ok(UpdatedNode {
+            index: i,
+            displaced,
         })
     }
 
@@ -375,7 +496,11 @@ impl ClusterState {
 
     /// Pods on one node, ordered by pod ID.
     pub fn pods_on(&self, i: NodeIndex) -> impl Iterator<Item = (&PodId, &Placement)> {
-        self.placements.iter().filter(move |(_, p)| p.node == i)
+        self.by_node
+            .get(i.get())
+            .into_iter()
+            .flatten()
+            .map(|p| (p, &self.placements[p]))
     }
 
     /// Checks whether `req` with `devices` fits on node `node` now, without
@@ -390,6 +515,7 @@ impl ClusterState {
             .free
             .get(node.get())
             .ok_or(AllocError::UnknownNode(node))?;
+        validate_request(req)?;
         check_resources(&req.resources, &free.resources)?;
         self.check_devices(req, free, devices).map(|_| ())
     }
@@ -420,6 +546,7 @@ impl ClusterState {
             &self.models,
             Direction::Take,
         );
+        self.by_node[node.get()].insert(pod.clone());
         self.placements.insert(
             pod,
             Placement {
@@ -437,6 +564,7 @@ impl ClusterState {
             .placements
             .remove(pod)
             .ok_or_else(|| AllocError::NotPlaced(pod.clone()))?;
+        self.by_node[p.node.get()].remove(pod);
         let mig_profile = self.mig_profile_index(&p.request, p.node, &p.devices);
         let free = &mut self.free[p.node.get()];
         free.resources = free
@@ -546,14 +674,7 @@ impl ClusterState {
         node: NodeIndex,
         devices: &DeviceAssignment,
     ) -> Option<usize> {
-        match (&req.accelerator, devices) {
-            (AcceleratorDemand::Mig { profile }, DeviceAssignment::Mig { device, .. }) => {
-                let model = &self.free[node.get()].devices.get(device.get())?.model;
-                let g = self.models.get(model)?.sharing.mig.as_ref()?;
-                g.profile(profile).map(|(i, _)| i)
-            }
-            _ => None,
-        }
+        mig_profile_of(&self.models, &self.free[node.get()], req, devices)
     }
 
     fn device<'a>(
@@ -676,6 +797,73 @@ impl ClusterState {
             _ => Err(mismatch()),
         }
     }
+}
+
+fn mig_profile_of(
+    models: &BTreeMap<AcceleratorModelId, AcceleratorModel>,
+    free: &NodeFree,
+    req: &PodRequest,
+    devices: &DeviceAssignment,
+) -> Option<usize> {
+    match (&req.accelerator, devices) {
+        (AcceleratorDemand::Mig { profile }, DeviceAssignment::Mig { device, .. }) => {
+            let model = &free.devices.get(device.get())?.model;
+            let g = models.get(model)?.sharing.mig.as_ref()?;
+            g.profile(profile).map(|(i, _)| i)
+        }
+        _ => None,
+    }
+}
+
+/// Checks a request's own shape: it takes exactly one pod slot.
+pub fn validate_request(req: &PodRequest) -> Result<(), AllocError> {
+    if req.resources.pods != 1 {
+        return Err(AllocError::InvalidRequest {
+            field: "resources.pods",
+            reason: format!(
+                "a pod takes exactly 1 pod slot, got {} (use PodRequest::new)",
+                req.resources.pods
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The free capacity of an empty node, validating the node.
+fn fresh_free(
+    n: &Node,
+    models: &BTreeMap<AcceleratorModelId, AcceleratorModel>,
+) -> Result<NodeFree, AllocError> {
+    if n.devices.len() > usize::from(u16::MAX) {
+        return Err(AllocError::TooLarge(n.id.clone()));
+    }
+    if n.allocatable.pods == 0 {
+        return Err(AllocError::NoPodSlots(n.id.clone()));
+    }
+    let mut devices = Vec::with_capacity(n.devices.len());
+    for (d, dev) in n.devices.iter().enumerate() {
+        let m = models
+            .get(&dev.model)
+            .ok_or_else(|| AllocError::UnknownModel {
+                node: n.id.clone(),
+                device: d,
+                model: dev.model.clone(),
+            })?;
+        devices.push(DeviceFree {
+            model: dev.model.clone(),
+            mode: DeviceMode::Idle,
+            milli: GpuMilli::ONE,
+            memory: m.memory,
+            shares: 0,
+            mig_memory_used: 0,
+            mig_compute_used: 0,
+            mig_instances: vec![0; m.sharing.mig.as_ref().map_or(0, |g| g.profiles.len())],
+        });
+    }
+    Ok(NodeFree {
+        resources: n.allocatable.clone(),
+        devices,
+    })
 }
 
 fn check_resources(req: &Resources, free: &Resources) -> Result<(), AllocError> {

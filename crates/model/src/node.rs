@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The kubelet's default `maxPods`: the pod slots [`Node::new`] gives a node
+/// whose allocatable leaves `pods` at 0.
+pub const DEFAULT_MAX_PODS: u32 = 110;
+
 /// A cloud provider.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -191,7 +195,20 @@ pub struct Node {
 
 impl Node {
     /// A node with cpu and memory only and no devices, labels or taints.
+    ///
+    /// An `allocatable.pods` of 0 (as [`Resources::cpu_mem`] gives) means
+    /// "not set" here and becomes 110, the kubelet's default `maxPods`; a
+    /// node with no pod slots could never take a pod (the cluster state
+    /// rejects one built by hand).
     pub fn new(id: NodeId, allocatable: Resources) -> Self {
+        let allocatable = if allocatable.pods == 0 {
+            Resources {
+                pods: DEFAULT_MAX_PODS,
+                ..allocatable
+            }
+        } else {
+            allocatable
+        };
         Self {
             id,
             node_type: None,

@@ -316,6 +316,25 @@ pub struct PodRequest {
 }
 
 impl PodRequest {
+    /// A request for `resources` (its `pods` is set to the one slot a pod
+    /// takes) and `accelerator`, accepting any device model.
+    ///
+    /// ```
+    /// use rightsizer_model::prelude::*;
+    /// let r = PodRequest::new(Resources::cpu_mem(500, 1 << 30), AcceleratorDemand::None);
+    /// assert_eq!(r.resources.pods, 1);
+    /// ```
+    pub fn new(resources: Resources, accelerator: AcceleratorDemand) -> Self {
+        Self {
+            resources: Resources {
+                pods: 1,
+                ..resources
+            },
+            accelerator,
+            allowed_models: Vec::new(),
+        }
+    }
+
     /// `true` when a device of `model` is acceptable.
     pub fn accepts_model(&self, model: &AcceleratorModelId) -> bool {
         self.allowed_models.is_empty() || self.allowed_models.contains(model)

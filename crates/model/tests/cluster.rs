@@ -256,7 +256,10 @@ fn mig_overlap_and_limits_are_enforced() {
         "device 1 is still idle"
     );
     let whole = PodRequest {
-        resources: Resources::zero(),
+        resources: Resources {
+            pods: 1,
+            ..Resources::zero()
+        },
         accelerator: AcceleratorDemand::Whole { count: 1 },
         allowed_models: vec![],
     };
@@ -276,7 +279,10 @@ fn mig_overlap_and_limits_are_enforced() {
 fn whole_devices_respect_allowed_models() {
     let s = cluster();
     let req = PodRequest {
-        resources: Resources::zero(),
+        resources: Resources {
+            pods: 1,
+            ..Resources::zero()
+        },
         accelerator: AcceleratorDemand::Whole { count: 1 },
         allowed_models: vec![AcceleratorModelId::new("A100").unwrap()],
     };

@@ -48,9 +48,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::frag::{ModelMask, NodeGpuState, TargetWorkload};
+use crate::frag::{ModelMask, NamedTargetWorkload, NodeGpuState, TargetWorkload};
+use crate::framework::{
+    FilterContext, FilterPlugin, Nomination, Permit, PermitPlugin, PostFilterPlugin,
+    PreFilterPlugin, ReservePlugin,
+};
 use crate::kube::{
-    balanced_allocation, nonzero_request, FitScorer, KubeScoreError, ResourceUse, Strategy,
+    balanced_allocation, FitScorer, KubeScoreError, NonZeroRequest, ResourceUse, Strategy,
 };
 use crate::rng::SeededRng;
 use crate::share::{random_gpu, GpuPick, NodeView, PodKind, PodShape, Scorer, SharePolicy, MILLI};
@@ -58,16 +62,19 @@ use rightsizer_model::cluster::{
     AllocError, ClusterState, DeviceAssignment, DeviceMode, Placement,
 };
 use rightsizer_model::ids::{AcceleratorModelId, DeviceIndex, NodeId, NodeIndex, PodId};
-use rightsizer_model::node::{TaintEffect, TopologyLevel};
+use rightsizer_model::node::{Node, TaintEffect, TopologyLevel};
 use rightsizer_model::resources::{Dimension, Resources};
-use rightsizer_model::units::{GpuMilli, MilliCpu};
+use rightsizer_model::units::{Bytes, GpuMilli, MilliCpu};
 use rightsizer_model::workload::{AcceleratorDemand, PodRequest, Toleration, Workload};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Mutex;
 
-/// The highest score a plugin returns.
-pub const MAX_SCORE: i64 = 100;
+pub use crate::framework::{
+    min_max_normalize, CycleState, NodeScore, PreScoreStatus, Rejection, RejectionKind,
+    ScoreContext, ScorePlugin, MAX_SCORE,
+};
 
 /// Why a node cannot take the pod.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -117,6 +124,13 @@ pub enum FilterReason {
         /// Idle accepted devices on the node.
         available: u16,
     },
+    /// A plugin's own reason.
+    Plugin {
+        /// The plugin.
+        plugin: String,
+        /// Its message.
+        message: String,
+    },
 }
 
 impl FilterReason {
@@ -137,6 +151,7 @@ impl FilterReason {
             FilterReason::DeviceModelNotAllowed => "device-model-not-allowed",
             FilterReason::NoDeviceFits => "no-device-fits",
             FilterReason::NoDeviceSetFits { .. } => "no-device-set-fits",
+            FilterReason::Plugin { .. } => "plugin",
         }
     }
 }
@@ -172,6 +187,7 @@ impl fmt::Display for FilterReason {
             FilterReason::NoDeviceSetFits { needed, available } => {
                 write!(f, "needs {needed} idle devices, {available} available")
             }
+            FilterReason::Plugin { plugin, message } => write!(f, "{plugin}: {message}"),
         }
     }
 }
@@ -187,6 +203,15 @@ pub struct PodSpec<'a> {
     pub node_selector: Option<&'a BTreeMap<String, String>>,
     /// A required topology domain `(level, name)`.
     pub domain: Option<(TopologyLevel, &'a str)>,
+    /// The pod's identity key, which seeds any random choice (the Random
+    /// policy). `None`: [`Engine::place`] uses [`identity_of`] the pod ID,
+    /// [`Engine::decide`] uses 0. The same key on the same snapshot always
+    /// gets the same decision.
+    pub identity: Option<u64>,
+    /// The cpu/memory NodeResourcesFit scoring counts for the pod, from its
+    /// containers ([`NonZeroRequest::from_containers`]); `None`: its totals
+    /// with a 0 taken as unset ([`NonZeroRequest::of_totals`]).
+    pub nonzero: Option<NonZeroRequest>,
 }
 
 impl<'a> PodSpec<'a> {
@@ -197,6 +222,8 @@ impl<'a> PodSpec<'a> {
             tolerations: &[],
             node_selector: None,
             domain: None,
+            identity: None,
+            nonzero: None,
         }
     }
 
@@ -207,135 +234,157 @@ impl<'a> PodSpec<'a> {
             tolerations: &workload.tolerations,
             node_selector: Some(&workload.node_selector),
             domain: None,
+            identity: None,
+            nonzero: None,
         }
     }
-}
 
-/// What the score phase sees of one node.
-#[derive(Debug)]
-pub struct ScoreContext<'a> {
-    /// The cluster.
-    pub state: &'a ClusterState,
-    /// The pod.
-    pub request: &'a PodRequest,
-    /// The pod as the GPU-sharing policies see it.
-    pub shape: PodShape,
-    views: &'a ViewTable,
-    versions: &'a [u64],
-}
-
-impl ScoreContext<'_> {
-    /// The compact view of node `n` (free cpu/memory, GPU model, free milli
-    /// per device, GPU tags).
-    pub fn view(&self, n: NodeIndex) -> NodeView<'_> {
-        self.views.view(n.get())
+    /// The same pod with its identity key taken from `pod` (builder style).
+    pub fn with_id(self, pod: &PodId) -> Self {
+        self.with_identity(identity_of(pod))
     }
 
-    /// A counter that changes whenever node `n`'s state changes (for caches).
-    pub fn version(&self, n: NodeIndex) -> u64 {
-        self.versions[n.get()]
+    /// The same pod with its non-zero scoring request given (builder style).
+    pub fn with_nonzero(mut self, nonzero: NonZeroRequest) -> Self {
+        self.nonzero = Some(nonzero);
+        self
     }
-}
 
-/// A plugin's verdict on one node.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NodeScore {
-    /// Score in `0..=100` (before normalisation for plugins that normalise).
-    pub score: i64,
-    /// The selection contribution before weighting: normally `score`; the
-    /// exact FGD plugin uses its fragmentation decrease in milli-GPU.
-    pub key: f64,
-    /// Devices the plugin wants the pod to get on this node, if it cares.
-    pub devices: Option<DeviceAssignment>,
-}
+    /// The scoring request: given, or from the totals.
+    pub fn nonzero_request(&self) -> NonZeroRequest {
+        self.nonzero.unwrap_or_else(|| {
+            NonZeroRequest::of_totals(
+                self.request.resources.cpu.get(),
+                self.request.resources.memory.get(),
+            )
+        })
+    }
 
-impl NodeScore {
-    /// A plain score with no device preference.
-    pub fn plain(score: i64) -> Self {
-        Self {
-            score,
-            key: score as f64,
-            devices: None,
-        }
+    /// The same pod with an explicit identity key (builder style).
+    pub fn with_identity(mut self, key: u64) -> Self {
+        self.identity = Some(key);
+        self
     }
 }
 
-/// A scoring plugin. Scores are in `0..=100`, higher is better.
-pub trait ScorePlugin: fmt::Debug + Send {
-    /// The plugin's name (used in explanations).
-    fn name(&self) -> &str;
-    /// Called once per decision with the feasible nodes, before scoring.
-    fn pre_score(&mut self, _ctx: &ScoreContext<'_>, _feasible: &[NodeIndex]) {}
-    /// Scores one feasible node.
-    fn score(&mut self, ctx: &ScoreContext<'_>, node: NodeIndex) -> NodeScore;
-    /// Rescales the scores of all feasible nodes (default: none).
-    fn normalize(&self, _scores: &mut [NodeScore]) {}
+/// The stable identity key of a pod ID (64-bit FNV-1a of its bytes, the same
+/// on every platform and run).
+pub fn identity_of(pod: &PodId) -> u64 {
+    pod.as_str().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
-/// Min–max normalisation to `0..=100` with integer arithmetic (all equal →
-/// all 0), as the FGD simulator's `NormalizeScore`.
-pub fn min_max_normalize(scores: &mut [NodeScore]) {
-    let hi = scores.iter().map(|s| s.score).max().unwrap_or(0);
-    let lo = scores.iter().map(|s| s.score).min().unwrap_or(0);
-    for s in scores {
-        s.score = if hi == lo {
-            0
-        } else {
-            (s.score - lo) * MAX_SCORE / (hi - lo)
-        };
-        s.key = s.score as f64;
-    }
+/// The generator for one pod's random choices: a pure function of the
+/// plugin seed and the pod's identity key.
+pub fn pod_rng(seed: u64, identity: u64) -> SeededRng {
+    let mut x = rightsizer_model::rng::SplitMix64::new(seed ^ identity.rotate_left(32));
+    SeededRng::new(x.next_u64() ^ identity)
+}
+
+/// The target workload of an FGD plugin.
+#[derive(Debug, Clone)]
+enum Target {
+    None,
+    Named(NamedTargetWorkload),
+    Resolved(TargetWorkload),
+}
+
+#[derive(Debug, Default)]
+struct FragCache {
+    memo: crate::frag::FragMemo,
+    /// Per node index: (node version, F_n(M)).
+    node_frag: Vec<(u64, f64)>,
 }
 
 /// A GPU-sharing policy as a plugin (see [`crate::share`]).
+///
+/// Its FGD fragmentation cache is behind a lock and keyed by node version:
+/// it speeds decisions up and never changes one.
 #[derive(Debug)]
 pub struct SharePlugin {
     policy: SharePolicy,
-    target: Option<TargetWorkload>,
-    memo: crate::frag::FragMemo,
-    node_frag: Vec<(u64, f64)>,
-    rng: SeededRng,
-    chosen: Option<NodeIndex>,
+    target: Target,
+    cache: Mutex<FragCache>,
+    seed: u64,
+}
+
+/// Per-cycle choice of the Random policy.
+#[derive(Debug, Clone, Copy)]
+struct RandomChoice {
+    node: NodeIndex,
+    pick: GpuPick,
 }
 
 impl SharePlugin {
-    /// A plugin for `policy`. FGD needs the target workload (its task
-    /// classes must use the engine's model indices, see
-    /// [`Engine::model_index`]); Random draws from `seed`.
+    /// A plugin for `policy` with a target workload in the engine's model
+    /// numbering (see [`Engine::model_index`]; prefer
+    /// [`SharePlugin::with_named_target`]). Random derives its choices from
+    /// `seed` and each pod's identity. FGD without a target is refused when
+    /// the engine is built ([`EngineError::FgdWithoutTarget`]).
     pub fn new(policy: SharePolicy, target: Option<TargetWorkload>, seed: u64) -> Self {
-        Self::with_rng(policy, target, SeededRng::new(seed))
-    }
-
-    /// As [`SharePlugin::new`] with an explicit generator state.
-    pub fn with_rng(policy: SharePolicy, target: Option<TargetWorkload>, rng: SeededRng) -> Self {
         Self {
             policy,
-            target,
-            memo: crate::frag::FragMemo::new(),
-            node_frag: Vec::new(),
-            rng,
-            chosen: None,
+            target: target.map_or(Target::None, Target::Resolved),
+            cache: Mutex::new(FragCache::default()),
+            seed,
         }
     }
 
-    fn current_frag(&mut self, ctx: &ScoreContext<'_>, n: NodeIndex) -> Option<f64> {
-        let target = self.target.as_ref()?;
-        let i = n.get();
-        if self.node_frag.len() <= i {
-            self.node_frag
-                .resize(ctx.versions.len().max(i + 1), (u64::MAX, 0.0));
+    /// A plugin whose target workload names its device models; the engine
+    /// resolves them when it is built (an unknown model is
+    /// [`EngineError::UnknownModel`]).
+    pub fn with_named_target(policy: SharePolicy, target: NamedTargetWorkload, seed: u64) -> Self {
+        Self {
+            target: Target::Named(target),
+            ..Self::new(policy, None, seed)
         }
-        let v = ctx.version(n);
-        if self.node_frag[i].0 != v {
-            let view = ctx.view(n);
-            let st = NodeGpuState {
-                cpu_free: view.cpu_free,
-                model: view.model,
-                gpus: view.gpus,
-            };
-            self.node_frag[i] = (v, self.memo.node_fragmentation(target, &st));
+    }
+
+    fn resolved(&self) -> Option<&TargetWorkload> {
+        match &self.target {
+            Target::Resolved(t) => Some(t),
+            _ => None,
         }
-        Some(self.node_frag[i].1)
+    }
+
+    fn score_one(
+        &self,
+        cache: &mut FragCache,
+        ctx: &ScoreContext<'_>,
+        node: NodeIndex,
+    ) -> NodeScore {
+        let shape = ctx.shape;
+        let target = self.resolved();
+        let frag = target.map(|t| {
+            let i = node.get();
+            if cache.node_frag.len() <= i {
+                cache
+                    .node_frag
+                    .resize(ctx.nodes().max(i + 1), (u64::MAX, 0.0));
+            }
+            let v = ctx.version(node);
+            if cache.node_frag[i].0 != v {
+                let view = ctx.view(node);
+                let st = NodeGpuState {
+                    cpu_free: view.cpu_free,
+                    model: view.model,
+                    gpus: view.gpus,
+                };
+                cache.node_frag[i] = (v, cache.memo.node_fragmentation(t, &st));
+            }
+            cache.node_frag[i].1
+        });
+        let view = ctx.view(node);
+        let mut scorer = Scorer::new(self.policy, target);
+        std::mem::swap(scorer.memo_mut(), &mut cache.memo);
+        let e = scorer.evaluate(&view, &shape, frag);
+        std::mem::swap(scorer.memo_mut(), &mut cache.memo);
+        NodeScore {
+            score: e.score.clamp(0, MAX_SCORE),
+            key: e.key,
+            devices: device_assignment(ctx.request, e.pick),
+        }
     }
 }
 
@@ -344,45 +393,80 @@ impl ScorePlugin for SharePlugin {
         self.policy.name()
     }
 
-    fn pre_score(&mut self, ctx: &ScoreContext<'_>, feasible: &[NodeIndex]) {
-        self.chosen = None;
-        let _ = ctx;
-        if self.policy == SharePolicy::Random && !feasible.is_empty() {
-            self.chosen = Some(feasible[self.rng.below(feasible.len() as u64) as usize]);
+    fn bind(&mut self, models: &crate::framework::Models<'_>) -> Result<(), EngineError> {
+        if let Target::Named(t) = &self.target {
+            let resolved = t
+                .resolve(|m| models.index(m))
+                .map_err(|e| EngineError::UnknownModel {
+                    plugin: self.policy.name().to_string(),
+                    field: format!("target.classes[{}].models", e.class),
+                    model: e.model,
+                })?
+                .map_err(EngineError::Target)?;
+            self.target = Target::Resolved(resolved);
         }
+        if matches!(self.policy, SharePolicy::Fgd | SharePolicy::FgdExact)
+            && self.resolved().is_none()
+        {
+            return Err(EngineError::FgdWithoutTarget {
+                plugin: self.policy.name().to_string(),
+            });
+        }
+        Ok(())
     }
 
-    fn score(&mut self, ctx: &ScoreContext<'_>, node: NodeIndex) -> NodeScore {
-        let shape = ctx.shape;
-        if self.policy == SharePolicy::Random {
-            if self.chosen != Some(node) {
-                return NodeScore::plain(0);
-            }
-            let view = ctx.view(node);
-            let pick = match shape.kind() {
-                PodKind::Share { milli } => random_gpu(view.gpus, milli, &mut self.rng)
-                    .map_or(GpuPick::None, GpuPick::Share),
-                PodKind::Whole { count } => crate::share::lowest_free_gpus(view.gpus, count)
-                    .map_or(GpuPick::None, GpuPick::Whole),
-                PodKind::CpuOnly => GpuPick::None,
-            };
-            return NodeScore {
-                score: MAX_SCORE,
-                key: MAX_SCORE as f64,
-                devices: device_assignment(ctx.request, pick),
-            };
+    fn pre_score(
+        &self,
+        ctx: &ScoreContext<'_>,
+        cycle: &mut CycleState,
+        feasible: &[NodeIndex],
+    ) -> PreScoreStatus {
+        if self.policy != SharePolicy::Random || feasible.is_empty() {
+            return PreScoreStatus::Run;
         }
-        let frag = self.current_frag(ctx, node);
+        let mut rng = pod_rng(self.seed, ctx.identity);
+        let node = feasible[rng.below(feasible.len() as u64) as usize];
         let view = ctx.view(node);
-        let mut scorer = Scorer::new(self.policy, self.target.as_ref());
-        std::mem::swap(scorer_memo(&mut scorer), &mut self.memo);
-        let e = scorer.evaluate(&view, &shape, frag);
-        std::mem::swap(scorer_memo(&mut scorer), &mut self.memo);
-        NodeScore {
-            score: e.score.clamp(0, MAX_SCORE),
-            key: e.key,
-            devices: device_assignment(ctx.request, e.pick),
+        let pick = match ctx.shape.kind() {
+            PodKind::Share { milli } => {
+                random_gpu(view.gpus, milli, &mut rng).map_or(GpuPick::None, GpuPick::Share)
+            }
+            PodKind::Whole { count } => crate::share::lowest_free_gpus(view.gpus, count)
+                .map_or(GpuPick::None, GpuPick::Whole),
+            PodKind::CpuOnly => GpuPick::None,
+        };
+        cycle.write(RANDOM_KEY, RandomChoice { node, pick });
+        PreScoreStatus::Run
+    }
+
+    fn score(&self, ctx: &ScoreContext<'_>, cycle: &CycleState, node: NodeIndex) -> NodeScore {
+        if self.policy == SharePolicy::Random {
+            return match cycle.read::<RandomChoice>(RANDOM_KEY) {
+                Some(c) if c.node == node => NodeScore {
+                    score: MAX_SCORE,
+                    key: MAX_SCORE as f64,
+                    devices: device_assignment(ctx.request, c.pick),
+                },
+                _ => NodeScore::plain(0),
+            };
         }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        self.score_one(&mut cache, ctx, node)
+    }
+
+    fn score_all(
+        &self,
+        ctx: &ScoreContext<'_>,
+        cycle: &CycleState,
+        feasible: &[NodeIndex],
+        out: &mut Vec<NodeScore>,
+    ) {
+        if self.policy == SharePolicy::Random {
+            out.extend(feasible.iter().map(|&n| self.score(ctx, cycle, n)));
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        out.extend(feasible.iter().map(|&n| self.score_one(&mut cache, ctx, n)));
     }
 
     fn normalize(&self, scores: &mut [NodeScore]) {
@@ -392,9 +476,7 @@ impl ScorePlugin for SharePlugin {
     }
 }
 
-fn scorer_memo<'s>(s: &'s mut Scorer<'_>) -> &'s mut crate::frag::FragMemo {
-    s.memo_mut()
-}
+const RANDOM_KEY: &str = "share.random";
 
 /// The device assignment matching a GPU pick for this request's demand.
 fn device_assignment(req: &PodRequest, pick: GpuPick) -> Option<DeviceAssignment> {
@@ -419,12 +501,15 @@ fn device_assignment(req: &PodRequest, pick: GpuPick) -> Option<DeviceAssignment
 }
 
 /// A kube-scheduler NodeResourcesFit strategy (or BalancedAllocation) as a
-/// plugin over the node's allocatable and free resources.
+/// plugin, computed as upstream does:
 ///
-/// `requested` is what the node's pods hold (allocatable − free) plus the
-/// incoming pod; like kube-scheduler, an incoming CPU or memory request of 0
-/// counts as 100m / 200 MiB for NodeResourcesFit (pod-level: the model keeps
-/// pod totals, not containers).
+/// - NodeResourcesFit counts cpu and memory as *non-zero* requests: the
+///   node's pods' [`NonZeroRequest`]s plus the incoming pod's (100m / 200 MiB
+///   per container whose request is unset, an explicit 0 stays 0; see
+///   [`PodSpec::nonzero`]); other resources as requested.
+/// - BalancedAllocation counts what the pods request, and is skipped at
+///   PreScore when the pod requests none of its resources.
+/// - A scalar (extended) resource the pod does not request is left out.
 #[derive(Debug, Clone)]
 pub struct KubePlugin {
     kind: KubeKind,
@@ -459,48 +544,53 @@ impl KubePlugin {
         }
     }
 
-    fn uses(
-        names: impl Iterator<Item = String>,
-        alloc: &Resources,
-        free: &Resources,
-        req: &Resources,
+    fn uses<'n>(
+        names: impl Iterator<Item = &'n str>,
+        ctx: &ScoreContext<'_>,
+        node: NodeIndex,
         nonzero: bool,
     ) -> Vec<ResourceUse> {
-        let (cpu_req, mem_req) = if nonzero {
-            nonzero_request(
-                (!req.cpu.is_zero()).then_some(req.cpu.get()),
-                (!req.memory.is_zero()).then_some(req.memory.get()),
-            )
-        } else {
-            (req.cpu.get(), req.memory.get())
-        };
+        let alloc = &ctx.state.node(node).allocatable;
+        let free = &ctx.state.node_free(node).resources;
+        let req = &ctx.request.resources;
+        let held = ctx.nonzero_requested(node);
+        let used = |a: u64, f: u64| a.saturating_sub(f);
         names
             .map(|name| {
-                let (a, f, q) = match name.as_str() {
-                    "cpu" => (alloc.cpu.get(), free.cpu.get(), cpu_req),
-                    "memory" => (alloc.memory.get(), free.memory.get(), mem_req),
+                let (a, requested) = match name {
+                    "cpu" if nonzero => (alloc.cpu.get(), held.cpu.saturating_add(ctx.nonzero.cpu)),
+                    "memory" if nonzero => (
+                        alloc.memory.get(),
+                        held.memory.saturating_add(ctx.nonzero.memory),
+                    ),
+                    "cpu" => (
+                        alloc.cpu.get(),
+                        used(alloc.cpu.get(), free.cpu.get()).saturating_add(req.cpu.get()),
+                    ),
+                    "memory" => (
+                        alloc.memory.get(),
+                        used(alloc.memory.get(), free.memory.get())
+                            .saturating_add(req.memory.get()),
+                    ),
                     "ephemeral-storage" => (
                         alloc.ephemeral_storage.get(),
-                        free.ephemeral_storage.get(),
-                        req.ephemeral_storage.get(),
+                        used(alloc.ephemeral_storage.get(), free.ephemeral_storage.get())
+                            .saturating_add(req.ephemeral_storage.get()),
                     ),
                     other => {
                         let q = req.extended.get(other).copied().unwrap_or(0);
                         if q == 0 {
-                            (0, 0, 0)
+                            (0, 0)
                         } else {
-                            (
-                                alloc.extended.get(other).copied().unwrap_or(0),
-                                free.extended.get(other).copied().unwrap_or(0),
-                                q,
-                            )
+                            let a = alloc.extended.get(other).copied().unwrap_or(0);
+                            let f = free.extended.get(other).copied().unwrap_or(0);
+                            (a, used(a, f).saturating_add(q))
                         }
                     }
                 };
-                let used = a.saturating_sub(f);
                 ResourceUse::new(
                     i64::try_from(a).unwrap_or(i64::MAX),
-                    i64::try_from(used.saturating_add(q)).unwrap_or(i64::MAX),
+                    i64::try_from(requested).unwrap_or(i64::MAX),
                 )
             })
             .collect()
@@ -515,21 +605,48 @@ impl ScorePlugin for KubePlugin {
         }
     }
 
-    fn score(&mut self, ctx: &ScoreContext<'_>, node: NodeIndex) -> NodeScore {
-        let alloc = &ctx.state.node(node).allocatable;
-        let free = &ctx.state.node_free(node).resources;
-        let req = &ctx.request.resources;
+    fn pre_score(
+        &self,
+        ctx: &ScoreContext<'_>,
+        _: &mut CycleState,
+        _: &[NodeIndex],
+    ) -> PreScoreStatus {
+        match &self.kind {
+            KubeKind::Balanced(names) => {
+                let r = &ctx.request.resources;
+                let requests_any = names.iter().any(|n| named(r, n) > 0);
+                if requests_any {
+                    PreScoreStatus::Run
+                } else {
+                    PreScoreStatus::Skip
+                }
+            }
+            KubeKind::Fit(_) => PreScoreStatus::Run,
+        }
+    }
+
+    fn score(&self, ctx: &ScoreContext<'_>, _: &CycleState, node: NodeIndex) -> NodeScore {
         match &self.kind {
             KubeKind::Fit(f) => {
-                let names = f.resources().iter().map(|r| r.name.clone());
-                let uses = Self::uses(names, alloc, free, req, true);
-                NodeScore::plain(f.score(&uses).unwrap_or(0))
+                let names = f.resources().iter().map(|r| r.name.as_str());
+                NodeScore::plain(f.score(&Self::uses(names, ctx, node, true)).unwrap_or(0))
             }
             KubeKind::Balanced(names) => {
-                let uses = Self::uses(names.iter().cloned(), alloc, free, req, false);
+                let uses = Self::uses(names.iter().map(String::as_str), ctx, node, false);
                 NodeScore::plain(balanced_allocation(&uses))
             }
         }
+    }
+}
+
+/// A resource amount by its Kubernetes name.
+fn named(r: &Resources, name: &str) -> u64 {
+    match name {
+        "cpu" => r.cpu.get(),
+        "memory" => r.memory.get(),
+        "ephemeral-storage" => r.ephemeral_storage.get(),
+        "pods" => u64::from(r.pods),
+        other => r.extended.get(other).copied().unwrap_or(0),
     }
 }
 
@@ -544,25 +661,87 @@ pub struct Weighted {
 
 /// Engine configuration.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct EngineConfig {
     /// Score plugins and weights.
     pub plugins: Vec<Weighted>,
-    /// Tie-break rank per node (lower wins); `None`: the node index.
+    /// PreFilter plugins.
+    pub pre_filters: Vec<Box<dyn PreFilterPlugin>>,
+    /// User Filter plugins, run after the built-in ones ([`crate::filters`]).
+    pub filters: Vec<Box<dyn FilterPlugin>>,
+    /// PostFilter plugins (asked in order; the first proposal is reported).
+    pub post_filters: Vec<Box<dyn PostFilterPlugin>>,
+    /// Reserve plugins.
+    pub reserve: Vec<Box<dyn ReservePlugin>>,
+    /// Permit plugins (used by [`Engine::schedule`]).
+    pub permit: Vec<Box<dyn PermitPlugin>>,
+    /// Tie-break rank per initial node (lower wins); `None`: the node index.
+    /// Nodes added later rank after every earlier node.
     pub priority: Option<Vec<u32>>,
     /// Candidates listed in an explanation.
     pub explain_top: usize,
 }
 
 impl EngineConfig {
-    /// One GPU-sharing policy (no target workload; use
-    /// [`EngineConfig::with_plugin`] and [`SharePlugin::new`] for FGD).
+    /// One GPU-sharing policy with no target workload and seed 0 (FGD needs
+    /// a target: use [`EngineConfig::fgd`]).
     pub fn share(policy: SharePolicy) -> Self {
         Self::default().with_plugin(Box::new(SharePlugin::new(policy, None, 0)), 1)
     }
 
-    /// Adds a plugin with a weight (builder style).
+    /// The FGD policy against a target workload naming its models.
+    pub fn fgd(target: NamedTargetWorkload) -> Self {
+        Self::default().with_plugin(
+            Box::new(SharePlugin::with_named_target(SharePolicy::Fgd, target, 0)),
+            1,
+        )
+    }
+
+    /// Adds a score plugin with a weight (builder style).
     pub fn with_plugin(mut self, plugin: Box<dyn ScorePlugin>, weight: i64) -> Self {
         self.plugins.push(Weighted { plugin, weight });
+        self
+    }
+
+    /// Adds a Filter plugin (builder style).
+    pub fn with_filter(mut self, plugin: Box<dyn FilterPlugin>) -> Self {
+        self.filters.push(plugin);
+        self
+    }
+
+    /// Adds a PreFilter plugin (builder style).
+    pub fn with_pre_filter(mut self, plugin: Box<dyn PreFilterPlugin>) -> Self {
+        self.pre_filters.push(plugin);
+        self
+    }
+
+    /// Adds a PostFilter plugin (builder style).
+    pub fn with_post_filter(mut self, plugin: Box<dyn PostFilterPlugin>) -> Self {
+        self.post_filters.push(plugin);
+        self
+    }
+
+    /// Adds a Reserve plugin (builder style).
+    pub fn with_reserve(mut self, plugin: Box<dyn ReservePlugin>) -> Self {
+        self.reserve.push(plugin);
+        self
+    }
+
+    /// Adds a Permit plugin (builder style).
+    pub fn with_permit(mut self, plugin: Box<dyn PermitPlugin>) -> Self {
+        self.permit.push(plugin);
+        self
+    }
+
+    /// Sets the tie-break ranks of the initial nodes (builder style).
+    pub fn with_priority(mut self, priority: Vec<u32>) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Sets how many candidates an explanation lists (builder style).
+    pub fn with_explain_top(mut self, n: usize) -> Self {
+        self.explain_top = n;
         self
     }
 }
@@ -573,13 +752,19 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             plugins: Vec::new(),
+            pre_filters: Vec::new(),
+            filters: Vec::new(),
+            post_filters: Vec::new(),
+            reserve: Vec::new(),
+            permit: Vec::new(),
             priority: None,
             explain_top: 5,
         }
     }
 }
 
-/// Why the engine cannot be built or an operation failed.
+/// Why the engine cannot be built or an operation failed. Whenever an
+/// operation returns this, the engine is unchanged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
@@ -605,6 +790,45 @@ pub enum EngineError {
         /// How many.
         count: usize,
     },
+    /// An FGD plugin has no target workload.
+    #[error("plugin {plugin}: FGD needs a target workload (SharePlugin::with_named_target)")]
+    FgdWithoutTarget {
+        /// The plugin.
+        plugin: String,
+    },
+    /// A plugin's configuration names an accelerator model the cluster does not know.
+    #[error("plugin {plugin}: {field} names unknown accelerator model {model}")]
+    UnknownModel {
+        /// The plugin.
+        plugin: String,
+        /// The configuration field.
+        field: String,
+        /// The model.
+        model: AcceleratorModelId,
+    },
+    /// A target workload is invalid.
+    #[error(transparent)]
+    Target(#[from] crate::frag::FragError),
+    /// No node with this name.
+    #[error("no node named {0}")]
+    UnknownNode(NodeId),
+    /// The pod is already assumed (Reserve called twice).
+    #[error("pod {0} is already assumed")]
+    AlreadyAssumed(PodId),
+    /// The pod is not assumed (forget or confirm of a pod not in flight).
+    #[error("pod {0} is not assumed")]
+    NotAssumed(PodId),
+    /// A pod request is invalid.
+    #[error("invalid pod request: {field}: {reason}")]
+    InvalidRequest {
+        /// The offending field, e.g. `accelerator.profile`.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A Reserve plugin refused the pod.
+    #[error("reserve refused: {0}")]
+    Reserve(Rejection),
     /// The cluster state refused an operation.
     #[error(transparent)]
     Alloc(#[from] AllocError),
@@ -623,6 +847,7 @@ pub struct PluginScore {
 
 /// A scored candidate node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Candidate {
     /// Node index.
     pub node: NodeIndex,
@@ -636,6 +861,7 @@ pub struct Candidate {
 
 /// Why the chosen node won.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// Feasible nodes.
     pub feasible: usize,
@@ -645,8 +871,19 @@ pub struct Explanation {
     pub top: Vec<Candidate>,
 }
 
+/// What [`Engine::score_nodes`] found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NodeScores {
+    /// One candidate per node asked about, in the order asked.
+    pub nodes: Vec<Candidate>,
+    /// Plugins whose PreScore skipped this pod.
+    pub skipped: Vec<String>,
+}
+
 /// A successful placement decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Placed {
     /// The node.
     pub node: NodeIndex,
@@ -654,22 +891,42 @@ pub struct Placed {
     pub node_id: NodeId,
     /// The devices the pod gets.
     pub devices: DeviceAssignment,
+    /// The engine generation the decision was made on.
+    pub generation: u64,
     /// Why.
     pub explanation: Explanation,
 }
 
 /// No node can take the pod.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Unschedulable {
-    /// The reason for every node.
-    pub reasons: BTreeMap<NodeId, FilterReason>,
+    /// The rejection of every node (empty when a PreFilter refused the pod).
+    pub reasons: BTreeMap<NodeId, Rejection>,
     /// Nodes per reason kind.
     pub summary: BTreeMap<String, usize>,
+    /// A PreFilter's refusal of the pod, if that is why.
+    pub pre_filter: Option<Rejection>,
+    /// What a PostFilter proposes would have to move.
+    pub nomination: Option<Nomination>,
+    /// The engine generation the decision was made on.
+    pub generation: u64,
+}
+
+impl Unschedulable {
+    /// `true` when some node may fit once its pods change (at least one
+    /// rejection is [`RejectionKind::Unschedulable`]).
+    pub fn resolvable(&self) -> bool {
+        self.reasons
+            .values()
+            .any(|r| r.kind == RejectionKind::Unschedulable)
+    }
 }
 
 /// The outcome of placing one pod.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Decision {
     /// The pod goes here.
     Placed(Placed),
@@ -677,45 +934,82 @@ pub enum Decision {
     Unschedulable(Unschedulable),
 }
 
-/// Compact per-node GPU views, rebuilt for changed nodes only.
-#[derive(Debug, Default)]
-struct ViewTable {
-    cpu: Vec<MilliCpu>,
-    mem: Vec<rightsizer_model::units::Bytes>,
-    model: Vec<Option<u8>>,
-    off: Vec<usize>,
-    gpus: Vec<u32>,
-    tags: Vec<u32>,
-}
+impl Decision {
+    /// The placement, if the pod fits.
+    pub fn placed(&self) -> Option<&Placed> {
+        match self {
+            Decision::Placed(p) => Some(p),
+            Decision::Unschedulable(_) => None,
+        }
+    }
 
-impl ViewTable {
-    fn view(&self, n: usize) -> NodeView<'_> {
-        NodeView {
-            cpu_free: self.cpu[n],
-            memory_free: self.mem[n],
-            model: self.model[n],
-            gpus: &self.gpus[self.off[n]..self.off[n + 1]],
-            tags: self.tags[n],
+    /// Why it fits nowhere, if it does not.
+    pub fn unschedulable(&self) -> Option<&Unschedulable> {
+        match self {
+            Decision::Placed(_) => None,
+            Decision::Unschedulable(u) => Some(u),
         }
     }
 }
 
-/// The placement engine over a cluster state.
+/// The engine's derived per-node data: the GPU-sharing view, GPU tag
+/// counts, a version for caches and the tie-break rank.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NodeRow {
+    cpu: MilliCpu,
+    mem: Bytes,
+    model: Option<u8>,
+    gpus: Vec<u32>,
+    tags: u32,
+    tag_counts: [u32; 32],
+    pub(crate) version: u64,
+    priority: u32,
+    /// Sum of the non-zero scoring requests of the node's pods.
+    pub(crate) nonzero: NonZeroRequest,
+}
+
+impl NodeRow {
+    pub(crate) fn view(&self) -> NodeView<'_> {
+        NodeView {
+            cpu_free: self.cpu,
+            memory_free: self.mem,
+            model: self.model,
+            gpus: &self.gpus,
+            tags: self.tags,
+        }
+    }
+}
+
+/// What [`Engine::remove_node`] took out.
+pub use rightsizer_model::cluster::RemovedNode;
+/// What [`Engine::update_node`] changed.
+pub use rightsizer_model::cluster::UpdatedNode;
+
+/// The placement engine: a long-lived cluster snapshot plus the plugins.
 #[derive(Debug)]
 pub struct Engine {
     state: ClusterState,
+    pre_filters: Vec<Box<dyn PreFilterPlugin>>,
+    filters: Vec<Box<dyn FilterPlugin>>,
+    post_filters: Vec<Box<dyn PostFilterPlugin>>,
     plugins: Vec<Weighted>,
-    priority: Vec<u32>,
+    reserve: Vec<Box<dyn ReservePlugin>>,
+    permit: Vec<Box<dyn PermitPlugin>>,
     explain_top: usize,
     models: BTreeMap<AcceleratorModelId, u8>,
-    views: ViewTable,
-    versions: Vec<u64>,
-    /// Per node, how many pods hold each GPU tag bit.
-    tag_counts: Vec<[u32; 32]>,
+    rows: Vec<NodeRow>,
+    next_version: u64,
+    next_priority: u32,
+    generation: u64,
+    assumed: BTreeSet<PodId>,
+    /// Non-zero scoring requests given for placed pods (others use their totals).
+    nonzero: BTreeMap<PodId, NonZeroRequest>,
 }
 
 impl Engine {
-    /// An engine over `state` with `config`.
+    /// An engine over `state` with `config`. Plugins are bound to the
+    /// state's models here (an FGD plugin without a target, or one naming an
+    /// unknown model, is an error).
     pub fn new(state: ClusterState, config: EngineConfig) -> Result<Self, EngineError> {
         let n = state.len();
         let priority = match config.priority {
@@ -728,7 +1022,8 @@ impl Engine {
             Some(p) => p,
             None => (0..n as u32).collect(),
         };
-        for w in &config.plugins {
+        let mut plugins = config.plugins;
+        for w in &plugins {
             if w.weight < 1 {
                 return Err(EngineError::BadWeight {
                     plugin: w.plugin.name().to_string(),
@@ -741,32 +1036,40 @@ impl Engine {
                 count: state.models().len(),
             });
         }
-        let models = state
+        let models: BTreeMap<AcceleratorModelId, u8> = state
             .models()
             .keys()
             .enumerate()
             .map(|(i, k)| (k.clone(), i as u8))
             .collect();
+        for w in &mut plugins {
+            w.plugin
+                .bind(&crate::framework::Models { index: &models })?;
+        }
+        let mut filters = crate::filters::builtin();
+        filters.extend(config.filters);
+        let next_priority = priority.iter().max().map_or(0, |m| m.saturating_add(1));
         let mut e = Self {
             state,
-            plugins: config.plugins,
-            priority,
+            pre_filters: config.pre_filters,
+            filters,
+            post_filters: config.post_filters,
+            plugins,
+            reserve: config.reserve,
+            permit: config.permit,
             explain_top: config.explain_top,
             models,
-            views: ViewTable::default(),
-            versions: vec![0; n],
-            tag_counts: vec![[0; 32]; n],
+            rows: Vec::with_capacity(n),
+            next_version: 0,
+            next_priority,
+            generation: 0,
+            assumed: BTreeSet::new(),
+            nonzero: BTreeMap::new(),
         };
-        let placed: Vec<(NodeIndex, u32)> = e
-            .state
-            .placements()
-            .values()
-            .map(|p| (p.node, shape_of(&p.request, &e.models).tag()))
-            .collect();
-        for (node, tag) in placed {
-            add_tag(&mut e.tag_counts[node.get()], tag, true);
+        for (i, p) in priority.into_iter().enumerate() {
+            let row = e.fresh_row(NodeIndex(i as u32), p);
+            e.rows.push(row);
         }
-        e.rebuild_views();
         Ok(e)
     }
 
@@ -780,216 +1083,418 @@ impl Engine {
         self.state
     }
 
+    /// A counter that grows by one with every successful event (node added,
+    /// updated or removed, pod observed, assumed, confirmed, forgotten or
+    /// released). Decisions report the generation they were made on.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The tie-break rank of every node, in index order (lower wins).
+    pub fn priorities(&self) -> Vec<u32> {
+        self.rows.iter().map(|r| r.priority).collect()
+    }
+
+    /// `true` when `pod` is assumed (reserved, binding in flight).
+    pub fn is_assumed(&self, pod: &PodId) -> bool {
+        self.assumed.contains(pod)
+    }
+
     /// The interned index of an accelerator model (models in name order),
-    /// used by [`ModelMask`] and [`crate::frag::TaskClass`].
+    /// used by [`crate::frag::TaskClass`] masks.
     pub fn model_index(&self, model: &AcceleratorModelId) -> Option<u8> {
         self.models.get(model).copied()
     }
 
-    fn rebuild_views(&mut self) {
-        let n = self.state.len();
-        let mut v = ViewTable::default();
-        v.off.push(0);
-        for i in 0..n {
-            self.fill_view(&mut v, i);
+    fn fresh_row(&mut self, n: NodeIndex, priority: u32) -> NodeRow {
+        let mut tag_counts = [0u32; 32];
+        let mut nonzero = NonZeroRequest::default();
+        for (id, p) in self.state.pods_on(n) {
+            add_tag(
+                &mut tag_counts,
+                shape_of(&p.request, &self.models).tag(),
+                true,
+            );
+            nonzero = add_nonzero(nonzero, self.pod_nonzero(id, &p.request), true);
         }
-        self.views = v;
+        let mut row = NodeRow {
+            cpu: MilliCpu::ZERO,
+            mem: Bytes::ZERO,
+            model: None,
+            gpus: Vec::new(),
+            tags: 0,
+            tag_counts,
+            version: 0,
+            priority,
+            nonzero,
+        };
+        self.fill_row(&mut row, n);
+        row
     }
 
-    fn fill_view(&self, v: &mut ViewTable, i: usize) {
-        let free = self.state.node_free(NodeIndex(i as u32));
-        v.cpu.push(free.resources.cpu);
-        v.mem.push(free.resources.memory);
-        v.model.push(
-            free.devices
-                .first()
-                .and_then(|d| self.models.get(&d.model).copied()),
-        );
-        for d in &free.devices {
-            v.gpus.push(match d.mode {
-                DeviceMode::Mig | DeviceMode::Whole => 0,
-                _ => d.milli.get().min(MILLI),
-            });
-        }
-        v.off.push(v.gpus.len());
-        v.tags.push(tag_bits(&self.tag_counts[i]));
-    }
-
-    fn refresh_node(&mut self, i: usize) {
-        // Rebuild only node i in place; device counts never change.
-        let free = self.state.node_free(NodeIndex(i as u32));
-        self.views.cpu[i] = free.resources.cpu;
-        self.views.mem[i] = free.resources.memory;
-        let (a, _) = (self.views.off[i], self.views.off[i + 1]);
-        for (k, d) in free.devices.iter().enumerate() {
-            self.views.gpus[a + k] = match d.mode {
-                DeviceMode::Mig | DeviceMode::Whole => 0,
-                _ => d.milli.get().min(MILLI),
-            };
-        }
-        self.views.tags[i] = tag_bits(&self.tag_counts[i]);
-        self.versions[i] += 1;
-    }
-
-    /// Filters node `n` for the pod.
-    pub fn filter(&self, pod: &PodSpec<'_>, n: NodeIndex) -> Result<(), FilterReason> {
-        let node = self.state.node(n);
-        for t in &node.taints {
-            if t.effect != TaintEffect::PreferNoSchedule
-                && !pod.tolerations.iter().any(|tol| tol.tolerates(t))
-            {
-                return Err(FilterReason::Taint {
-                    key: t.key.clone(),
-                    effect: t.effect,
-                });
-            }
-        }
-        if let Some(sel) = pod.node_selector {
-            for (k, v) in sel {
-                if node.labels.get(k) != Some(v) {
-                    return Err(FilterReason::NodeSelector { key: k.clone() });
-                }
-            }
-        }
-        if let Some((level, required)) = pod.domain {
-            let actual = if level == TopologyLevel::Node {
-                Some(node.id.as_str())
-            } else {
-                node.topology.domain(level)
-            };
-            if actual != Some(required) {
-                return Err(FilterReason::Topology {
-                    level,
-                    required: required.to_string(),
-                    actual: actual.map(str::to_string),
-                });
-            }
-        }
-        let req = pod.request;
+    fn fill_row(&mut self, row: &mut NodeRow, n: NodeIndex) {
         let free = self.state.node_free(n);
-        if let Some(dimension) = req.resources.first_short(&free.resources) {
-            return Err(FilterReason::Insufficient {
-                requested: req.resources.get(&dimension),
-                free: free.resources.get(&dimension),
-                dimension,
-            });
+        row.cpu = free.resources.cpu;
+        row.mem = free.resources.memory;
+        row.model = free
+            .devices
+            .first()
+            .and_then(|d| self.models.get(&d.model).copied());
+        row.gpus.clear();
+        row.gpus.extend(free.devices.iter().map(|d| match d.mode {
+            DeviceMode::Mig | DeviceMode::Whole => 0,
+            _ => d.milli.get().min(MILLI),
+        }));
+        row.tags = tag_bits(&row.tag_counts);
+        row.version = self.next_version;
+        self.next_version += 1;
+    }
+
+    fn refresh(&mut self, n: NodeIndex) {
+        let mut row = std::mem::replace(
+            &mut self.rows[n.get()],
+            NodeRow {
+                cpu: MilliCpu::ZERO,
+                mem: Bytes::ZERO,
+                model: None,
+                gpus: Vec::new(),
+                tags: 0,
+                tag_counts: [0; 32],
+                version: 0,
+                priority: 0,
+                nonzero: NonZeroRequest::default(),
+            },
+        );
+        self.fill_row(&mut row, n);
+        self.rows[n.get()] = row;
+    }
+
+    fn pod_nonzero(&self, pod: &PodId, req: &PodRequest) -> NonZeroRequest {
+        self.nonzero.get(pod).copied().unwrap_or_else(|| {
+            NonZeroRequest::of_totals(req.resources.cpu.get(), req.resources.memory.get())
+        })
+    }
+
+    fn index_of(&self, id: &NodeId) -> Result<NodeIndex, EngineError> {
+        self.state
+            .node_index(id)
+            .ok_or_else(|| EngineError::UnknownNode(id.clone()))
+    }
+
+    // ----- events -------------------------------------------------------
+
+    /// Adds a node (ranked after every existing node for tie-breaks).
+    /// O(log n).
+    pub fn add_node(&mut self, node: Node) -> Result<NodeIndex, EngineError> {
+        let i = self.state.add_node(node)?;
+        let p = self.next_priority;
+        self.next_priority = self.next_priority.saturating_add(1);
+        let row = self.fresh_row(i, p);
+        self.rows.push(row);
+        self.generation += 1;
+        Ok(i)
+    }
+
+    /// Replaces a node's description (allocatable, labels, taints, devices).
+    /// Pods that no longer fit are returned in [`UpdatedNode::displaced`],
+    /// no longer placed (nor assumed). O(log n + pods on the node).
+    pub fn update_node(&mut self, node: Node) -> Result<UpdatedNode, EngineError> {
+        let u = self.state.update_node(node)?;
+        for (p, _) in &u.displaced {
+            self.assumed.remove(p);
+            self.nonzero.remove(p);
         }
-        if req.accelerator.is_none() {
-            return Ok(());
+        let prio = self.rows[u.index.get()].priority;
+        self.rows[u.index.get()] = self.fresh_row(u.index, prio);
+        self.generation += 1;
+        Ok(u)
+    }
+
+    /// Removes a node; its pods are returned, no longer placed (nor
+    /// assumed). The last node takes its index ([`RemovedNode::moved`]).
+    /// O(log n + pods on the node).
+    pub fn remove_node(&mut self, id: &NodeId) -> Result<RemovedNode, EngineError> {
+        let r = self.state.remove_node(id).map_err(|e| match e {
+            AllocError::NoSuchNode(n) => EngineError::UnknownNode(n),
+            e => e.into(),
+        })?;
+        for (p, _) in &r.pods {
+            self.assumed.remove(p);
+            self.nonzero.remove(p);
         }
-        if free.devices.is_empty() {
-            return Err(FilterReason::NoDevices);
+        let i = self.rows.len() - 1;
+        match r.moved {
+            Some((_, to)) => {
+                self.rows.swap_remove(to.get());
+                // The moved row's version must change: caches keyed by index.
+                self.refresh(to);
+            }
+            None => {
+                self.rows.truncate(i);
+            }
         }
-        if !free.devices.iter().any(|d| req.accepts_model(&d.model)) {
-            return Err(FilterReason::DeviceModelNotAllowed);
+        self.generation += 1;
+        Ok(r)
+    }
+
+    fn allocate(
+        &mut self,
+        pod: PodId,
+        spec: &PodSpec<'_>,
+        node: &NodeId,
+        devices: &DeviceAssignment,
+    ) -> Result<NodeIndex, EngineError> {
+        let request = spec.request;
+        let n = self.index_of(node)?;
+        self.validate(request)?;
+        self.state.allocate(pod.clone(), request, n, devices)?;
+        let tag = shape_of(request, &self.models).tag();
+        let row = &mut self.rows[n.get()];
+        add_tag(&mut row.tag_counts, tag, true);
+        row.nonzero = add_nonzero(row.nonzero, spec.nonzero_request(), true);
+        if let Some(nz) = spec.nonzero {
+            self.nonzero.insert(pod, nz);
         }
+        self.refresh(n);
+        self.generation += 1;
+        Ok(n)
+    }
+
+    /// Records a pod bound by someone else (another scheduler, a restart).
+    /// It must fit: a pod that would overcommit the node is refused with
+    /// nothing changed.
+    pub fn observe_bound(
+        &mut self,
+        pod: PodId,
+        spec: &PodSpec<'_>,
+        node: &NodeId,
+        devices: &DeviceAssignment,
+    ) -> Result<(), EngineError> {
+        if self.assumed.contains(&pod) {
+            return Err(EngineError::AlreadyAssumed(pod));
+        }
+        self.allocate(pod, spec, node, devices).map(|_| ())
+    }
+
+    /// Reserves a pod on a node while its binding is in flight (upstream's
+    /// Reserve/assume). [`Engine::confirm`] when the binding succeeds,
+    /// [`Engine::forget`] when it fails.
+    pub fn assume(
+        &mut self,
+        pod: PodId,
+        spec: &PodSpec<'_>,
+        node: &NodeId,
+        devices: &DeviceAssignment,
+    ) -> Result<(), EngineError> {
+        if self.assumed.contains(&pod) {
+            return Err(EngineError::AlreadyAssumed(pod));
+        }
+        self.allocate(pod.clone(), spec, node, devices)?;
+        self.assumed.insert(pod);
+        Ok(())
+    }
+
+    /// Marks an assumed pod as bound.
+    pub fn confirm(&mut self, pod: &PodId) -> Result<(), EngineError> {
+        if !self.assumed.remove(pod) {
+            return Err(EngineError::NotAssumed(pod.clone()));
+        }
+        self.generation += 1;
+        Ok(())
+    }
+
+    /// Drops an assumed pod (its binding failed; Unreserve): the state is
+    /// exactly as before [`Engine::assume`], apart from the generation.
+    pub fn forget(&mut self, pod: &PodId) -> Result<Placement, EngineError> {
+        if !self.assumed.contains(pod) {
+            return Err(EngineError::NotAssumed(pod.clone()));
+        }
+        let p = self.release(pod)?;
+        for r in &self.reserve {
+            r.unreserve(pod);
+        }
+        Ok(p)
+    }
+
+    /// Removes a placed pod (bound or assumed), restoring its capacity.
+    pub fn release(&mut self, pod: &PodId) -> Result<Placement, EngineError> {
+        let p = self.state.release(pod)?;
+        self.assumed.remove(pod);
+        let nz = self.pod_nonzero(pod, &p.request);
+        self.nonzero.remove(pod);
+        let tag = shape_of(&p.request, &self.models).tag();
+        let row = &mut self.rows[p.node.get()];
+        add_tag(&mut row.tag_counts, tag, false);
+        row.nonzero = add_nonzero(row.nonzero, nz, false);
+        self.refresh(p.node);
+        self.generation += 1;
+        Ok(p)
+    }
+
+    // ----- decisions ----------------------------------------------------
+
+    /// Checks a request at the door: one pod slot, a valid fraction or
+    /// device count, a MIG profile some known model has.
+    pub fn validate(&self, req: &PodRequest) -> Result<(), EngineError> {
+        rightsizer_model::cluster::validate_request(req).map_err(|e| match e {
+            AllocError::InvalidRequest { field, reason } => {
+                EngineError::InvalidRequest { field, reason }
+            }
+            e => e.into(),
+        })?;
+        let bad = |field, reason: String| Err(EngineError::InvalidRequest { field, reason });
         match &req.accelerator {
-            AcceleratorDemand::Whole { count } => {
-                // Same answer as `first_fit_devices`: enough idle accepted devices.
-                let available = free
-                    .devices
-                    .iter()
-                    .filter(|d| d.mode == DeviceMode::Idle && req.accepts_model(&d.model))
-                    .count();
-                if available >= usize::from(*count) {
-                    Ok(())
-                } else {
-                    Err(FilterReason::NoDeviceSetFits {
-                        needed: *count,
-                        available: u16::try_from(available).unwrap_or(u16::MAX),
-                    })
-                }
-            }
+            AcceleratorDemand::Whole { count: 0 } => bad(
+                "accelerator.count",
+                "a whole-device demand needs at least 1 device".into(),
+            ),
             AcceleratorDemand::Fraction { milli, memory } => {
-                // Same checks as the cluster state's fractional assignment.
-                let mem = memory.unwrap_or(rightsizer_model::units::Bytes::ZERO);
-                let valid = !(milli.is_zero() && mem.is_zero()) && *milli <= GpuMilli::ONE;
-                let fits = valid
-                    && free.devices.iter().any(|d| {
-                        matches!(d.mode, DeviceMode::Idle | DeviceMode::Shared)
-                            && d.milli >= *milli
-                            && d.memory >= mem
-                            && req.accepts_model(&d.model)
-                            && self
-                                .state
-                                .model(&d.model)
-                                .and_then(|m| m.sharing.fractional)
-                                .is_some_and(|f| d.shares < f.max_shares)
-                    });
-                if fits {
-                    Ok(())
+                if *milli > GpuMilli::ONE {
+                    bad("accelerator.milli", format!("{milli} is above one device"))
+                } else if milli.is_zero() && memory.is_none_or(|m| m.is_zero()) {
+                    bad(
+                        "accelerator.milli",
+                        "a fraction of 0 with no memory asks for nothing".into(),
+                    )
                 } else {
-                    Err(FilterReason::NoDeviceFits)
+                    Ok(())
                 }
             }
-            _ => {
-                if self.state.first_fit_devices(req, n).is_some() {
+            AcceleratorDemand::Mig { profile } => {
+                let known = self.state.models().values().any(|m| {
+                    req.accepts_model(&m.id)
+                        && m.sharing
+                            .mig
+                            .as_ref()
+                            .is_some_and(|g| g.profile(profile).is_some())
+                });
+                if known {
                     Ok(())
                 } else {
-                    Err(FilterReason::NoDeviceFits)
+                    bad(
+                        "accelerator.profile",
+                        format!(
+                            "no accepted accelerator model has a MIG profile named {profile:?}"
+                        ),
+                    )
                 }
             }
+            _ => Ok(()),
         }
     }
 
-    /// Decides where the pod would go, without placing it.
-    pub fn decide(&mut self, pod: &PodSpec<'_>) -> Decision {
-        let n = self.state.len();
+    /// Runs node `n` through every Filter (built-in first).
+    pub fn filter(&self, pod: &PodSpec<'_>, n: NodeIndex) -> Result<(), Rejection> {
+        let cycle = CycleState::default();
+        self.filter_in(pod, &cycle, n)
+    }
+
+    fn filter_in(
+        &self,
+        pod: &PodSpec<'_>,
+        cycle: &CycleState,
+        n: NodeIndex,
+    ) -> Result<(), Rejection> {
+        let ctx = FilterContext {
+            state: &self.state,
+            pod,
+        };
+        for f in &self.filters {
+            f.filter(&ctx, cycle, n)?;
+        }
+        Ok(())
+    }
+
+    /// Decides where the pod would go on the current snapshot, changing
+    /// nothing: the same pod (and identity key) on the same snapshot gets
+    /// the same decision, for every policy. An invalid request is an error.
+    pub fn decide(&self, pod: &PodSpec<'_>) -> Result<Decision, EngineError> {
+        self.validate(pod.request)?;
+        let mut cycle = CycleState::default();
+        let fctx = FilterContext {
+            state: &self.state,
+            pod,
+        };
+        for p in &self.pre_filters {
+            if let Err(r) = p.pre_filter(&fctx, &mut cycle) {
+                return Ok(Decision::Unschedulable(Unschedulable {
+                    reasons: BTreeMap::new(),
+                    summary: BTreeMap::new(),
+                    pre_filter: Some(r),
+                    nomination: None,
+                    generation: self.generation,
+                }));
+            }
+        }
         let mut feasible = Vec::new();
-        let mut rejected: Vec<(NodeIndex, FilterReason)> = Vec::new();
-        let mut summary: BTreeMap<String, usize> = BTreeMap::new();
-        for i in 0..n {
+        let mut rejected: Vec<(NodeIndex, Rejection)> = Vec::new();
+        for i in 0..self.state.len() {
             let ni = NodeIndex(i as u32);
-            match self.filter(pod, ni) {
+            match self.filter_in(pod, &cycle, ni) {
                 Ok(()) => feasible.push(ni),
                 Err(r) => rejected.push((ni, r)),
             }
         }
+        let mut summary: BTreeMap<String, usize> = BTreeMap::new();
         for (_, r) in &rejected {
-            *summary.entry(r.kind().to_string()).or_default() += 1;
+            *summary.entry(r.reason.kind().to_string()).or_default() += 1;
         }
         if feasible.is_empty() {
-            let reasons = rejected
+            let reasons: BTreeMap<NodeId, Rejection> = rejected
                 .into_iter()
                 .map(|(ni, r)| (self.state.node(ni).id.clone(), r))
                 .collect();
-            return Decision::Unschedulable(Unschedulable { reasons, summary });
+            let nomination = self
+                .post_filters
+                .iter()
+                .find_map(|p| p.post_filter(&fctx, &cycle, &reasons));
+            return Ok(Decision::Unschedulable(Unschedulable {
+                reasons,
+                summary,
+                pre_filter: None,
+                nomination,
+                generation: self.generation,
+            }));
         }
-        let shape = shape_of(pod.request, &self.models);
         let ctx = ScoreContext {
             state: &self.state,
             request: pod.request,
-            shape,
-            views: &self.views,
-            versions: &self.versions,
+            shape: shape_of(pod.request, &self.models),
+            identity: pod.identity.unwrap_or(0),
+            nonzero: pod.nonzero_request(),
+            rows: &self.rows,
         };
         // scores[plugin][k] for feasible[k]
         let mut all: Vec<Vec<NodeScore>> = Vec::with_capacity(self.plugins.len());
-        for w in &mut self.plugins {
-            w.plugin.pre_score(&ctx, &feasible);
-            let mut s: Vec<NodeScore> = feasible
-                .iter()
-                .map(|&ni| w.plugin.score(&ctx, ni))
-                .collect();
-            w.plugin.normalize(&mut s);
-            all.push(s);
+        for w in &self.plugins {
+            all.push(Self::run_score(&ctx, &mut cycle, w, &feasible));
         }
-        let total = |k: usize| -> f64 {
-            all.iter()
-                .zip(&self.plugins)
-                .map(|(s, w)| s[k].key * w.weight as f64)
-                .sum()
-        };
-        let mut order: Vec<usize> = (0..feasible.len()).collect();
-        let totals: Vec<f64> = (0..feasible.len()).map(total).collect();
-        order.sort_by(|&a, &b| {
+        let totals: Vec<f64> = (0..feasible.len())
+            .map(|k| {
+                all.iter()
+                    .zip(&self.plugins)
+                    .map(|(s, w)| s[k].key * w.weight as f64)
+                    .sum()
+            })
+            .collect();
+        let better = |a: usize, b: usize| {
             totals[b]
                 .total_cmp(&totals[a])
                 .then_with(|| {
-                    self.priority[feasible[a].get()].cmp(&self.priority[feasible[b].get()])
+                    self.rows[feasible[a].get()]
+                        .priority
+                        .cmp(&self.rows[feasible[b].get()].priority)
                 })
                 .then_with(|| feasible[a].cmp(&feasible[b]))
-        });
+        };
+        // Only the explained prefix needs sorting.
+        let top_n = self.explain_top.max(1).min(feasible.len());
+        let mut order: Vec<usize> = (0..feasible.len()).collect();
+        if top_n < order.len() {
+            order.select_nth_unstable_by(top_n - 1, |&a, &b| better(a, b));
+            order.truncate(top_n);
+        }
+        order.sort_by(|&a, &b| better(a, b));
         let best = order[0];
         let node = feasible[best];
         let devices = all
@@ -1000,54 +1505,179 @@ impl Engine {
             .unwrap_or_default();
         let top = order
             .iter()
-            .take(self.explain_top.max(1))
-            .map(|&k| Candidate {
-                node: feasible[k],
-                node_id: self.state.node(feasible[k]).id.clone(),
-                total: totals[k],
-                scores: all
-                    .iter()
-                    .zip(&self.plugins)
-                    .map(|(s, w)| PluginScore {
-                        plugin: w.plugin.name().to_string(),
-                        score: s[k].score,
-                        weight: w.weight,
-                    })
-                    .collect(),
-            })
+            .map(|&k| self.candidate(&all, k, feasible[k]))
             .collect();
-        Decision::Placed(Placed {
+        Ok(Decision::Placed(Placed {
             node,
             node_id: self.state.node(node).id.clone(),
             devices,
+            generation: self.generation,
             explanation: Explanation {
                 feasible: feasible.len(),
                 filtered: summary,
                 top,
             },
-        })
+        }))
     }
 
-    /// Decides and, when the pod fits, allocates it in the state.
+    fn run_score(
+        ctx: &ScoreContext<'_>,
+        cycle: &mut CycleState,
+        w: &Weighted,
+        nodes: &[NodeIndex],
+    ) -> Vec<NodeScore> {
+        if w.plugin.pre_score(ctx, cycle, nodes) == PreScoreStatus::Skip {
+            return vec![NodeScore::plain(0); nodes.len()];
+        }
+        let mut s = Vec::with_capacity(nodes.len());
+        w.plugin.score_all(ctx, cycle, nodes, &mut s);
+        w.plugin.normalize(&mut s);
+        s
+    }
+
+    /// Every score plugin's score for the pod on each of `nodes`, without
+    /// filtering (what upstream's plugin tests call directly): to explain
+    /// why a node lost, or score a node the filters reject. Skipped
+    /// plugins (PreScore `Skip`) are listed in
+    /// [`NodeScores::skipped`] and score 0.
+    pub fn score_nodes(
+        &self,
+        pod: &PodSpec<'_>,
+        nodes: &[NodeIndex],
+    ) -> Result<NodeScores, EngineError> {
+        self.validate(pod.request)?;
+        if let Some(&bad) = nodes.iter().find(|n| n.get() >= self.state.len()) {
+            return Err(AllocError::UnknownNode(bad).into());
+        }
+        let mut cycle = CycleState::default();
+        let ctx = ScoreContext {
+            state: &self.state,
+            request: pod.request,
+            shape: shape_of(pod.request, &self.models),
+            identity: pod.identity.unwrap_or(0),
+            nonzero: pod.nonzero_request(),
+            rows: &self.rows,
+        };
+        let mut skipped = Vec::new();
+        let mut all = Vec::with_capacity(self.plugins.len());
+        for w in &self.plugins {
+            if w.plugin.pre_score(&ctx, &mut cycle, nodes) == PreScoreStatus::Skip {
+                skipped.push(w.plugin.name().to_string());
+            }
+            all.push(Self::run_score(&ctx, &mut CycleState::default(), w, nodes));
+        }
+        let nodes = nodes
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| self.candidate(&all, k, n))
+            .collect();
+        Ok(NodeScores { nodes, skipped })
+    }
+
+    /// Candidate `k` (node `n`) of a score table `all[plugin][k]`.
+    fn candidate(&self, all: &[Vec<NodeScore>], k: usize, n: NodeIndex) -> Candidate {
+        Candidate {
+            node: n,
+            node_id: self.state.node(n).id.clone(),
+            total: all
+                .iter()
+                .zip(&self.plugins)
+                .map(|(s, w)| s[k].key * w.weight as f64)
+                .sum(),
+            scores: all
+                .iter()
+                .zip(&self.plugins)
+                .map(|(s, w)| PluginScore {
+                    plugin: w.plugin.name().to_string(),
+                    score: s[k].score,
+                    weight: w.weight,
+                })
+                .collect(),
+        }
+    }
+
+    /// Decides every pod against the same snapshot (independent what-ifs,
+    /// nothing changes), in input order.
+    pub fn decide_batch(&self, pods: &[PodSpec<'_>]) -> Vec<Result<Decision, EngineError>> {
+        pods.iter().map(|p| self.decide(p)).collect()
+    }
+
+    /// Decides and, when the pod fits, runs the Reserve plugins and assumes
+    /// it there ([`Engine::decide`] then [`Engine::assume`]). The pod's
+    /// identity key defaults to [`identity_of`] its ID. Call
+    /// [`Engine::confirm`] once it is bound, or [`Engine::forget`].
     pub fn place(&mut self, pod_id: PodId, pod: &PodSpec<'_>) -> Result<Decision, EngineError> {
-        let d = self.decide(pod);
+        let spec = PodSpec {
+            identity: Some(pod.identity.unwrap_or_else(|| identity_of(&pod_id))),
+            ..*pod
+        };
+        let d = self.decide(&spec)?;
         if let Decision::Placed(p) = &d {
-            self.state
-                .allocate(pod_id, pod.request, p.node, &p.devices)?;
-            let tag = shape_of(pod.request, &self.models).tag();
-            add_tag(&mut self.tag_counts[p.node.get()], tag, true);
-            self.refresh_node(p.node.get());
+            if self.assumed.contains(&pod_id) {
+                return Err(EngineError::AlreadyAssumed(pod_id));
+            }
+            if self.state.placements().contains_key(&pod_id) {
+                return Err(AllocError::AlreadyPlaced(pod_id).into());
+            }
+            for (k, r) in self.reserve.iter().enumerate() {
+                if let Err(rej) = r.reserve(&self.state, &pod_id, p) {
+                    for done in &self.reserve[..k] {
+                        done.unreserve(&pod_id);
+                    }
+                    return Err(EngineError::Reserve(rej));
+                }
+            }
+            let node_id = p.node_id.clone();
+            if let Err(e) = self.assume(pod_id.clone(), &spec, &node_id, &p.devices) {
+                for r in &self.reserve {
+                    r.unreserve(&pod_id);
+                }
+                return Err(e);
+            }
         }
         Ok(d)
     }
 
-    /// Removes a placed pod, restoring its capacity.
-    pub fn release(&mut self, pod: &PodId) -> Result<Placement, EngineError> {
-        let p = self.state.release(pod)?;
-        let tag = shape_of(&p.request, &self.models).tag();
-        add_tag(&mut self.tag_counts[p.node.get()], tag, false);
-        self.refresh_node(p.node.get());
-        Ok(p)
+    /// Places and confirms at once (for replays and simulations where the
+    /// binding cannot fail).
+    pub fn place_bound(
+        &mut self,
+        pod_id: PodId,
+        pod: &PodSpec<'_>,
+    ) -> Result<Decision, EngineError> {
+        let d = self.place(pod_id.clone(), pod)?;
+        if d.placed().is_some() {
+            self.confirm(&pod_id)?;
+        }
+        Ok(d)
+    }
+
+    /// The Permit verdict of every Permit plugin for an assumed pod: the
+    /// first `Reject`, else `Wait` if any waits, else `Allow`.
+    pub fn permit(&self, pod: &PodId, placed: &Placed) -> Permit {
+        let mut verdict = Permit::Allow;
+        for p in &self.permit {
+            match p.permit(&self.state, pod, placed) {
+                Permit::Reject(m) => return Permit::Reject(m),
+                Permit::Wait => verdict = Permit::Wait,
+                _ => {}
+            }
+        }
+        verdict
+    }
+}
+
+fn add_nonzero(a: NonZeroRequest, b: NonZeroRequest, add: bool) -> NonZeroRequest {
+    if add {
+        NonZeroRequest {
+            cpu: a.cpu.saturating_add(b.cpu),
+            memory: a.memory.saturating_add(b.memory),
+        }
+    } else {
+        NonZeroRequest {
+            cpu: a.cpu.saturating_sub(b.cpu),
+            memory: a.memory.saturating_sub(b.memory),
+        }
     }
 }
 
@@ -1148,26 +1778,29 @@ mod tests {
 
     #[test]
     fn typed_reasons_when_unschedulable() {
-        let mut e = Engine::new(cluster(), EngineConfig::share(SharePolicy::BestFit)).unwrap();
+        let e = Engine::new(cluster(), EngineConfig::share(SharePolicy::BestFit)).unwrap();
         let r = req(2000, AcceleratorDemand::Whole { count: 2 }, &["T4"]);
-        let Decision::Unschedulable(u) = e.decide(&PodSpec::new(&r)) else {
+        let Decision::Unschedulable(u) = e.decide(&PodSpec::new(&r)).unwrap() else {
             panic!("should not fit")
         };
-        assert_eq!(u.reasons[&id("cpu-only")], FilterReason::NoDevices);
+        assert_eq!(u.reasons[&id("cpu-only")].reason, FilterReason::NoDevices);
         assert!(matches!(
-            u.reasons[&id("small")],
+            u.reasons[&id("small")].reason,
             FilterReason::Insufficient {
                 dimension: Dimension::Cpu,
                 ..
             }
         ));
-        assert_eq!(u.reasons[&id("a10")], FilterReason::DeviceModelNotAllowed);
+        assert_eq!(
+            u.reasons[&id("a10")].reason,
+            FilterReason::DeviceModelNotAllowed
+        );
         assert!(matches!(
-            u.reasons[&id("tainted")],
+            u.reasons[&id("tainted")].reason,
             FilterReason::Taint { .. }
         ));
         assert_eq!(
-            u.reasons[&id("t4")],
+            u.reasons[&id("t4")].reason,
             FilterReason::NoDeviceSetFits {
                 needed: 2,
                 available: 1
@@ -1226,13 +1859,13 @@ mod tests {
         let sel: BTreeMap<String, String> = [("zone".to_string(), "a".to_string())].into();
         spec.node_selector = Some(&sel);
         assert_eq!(
-            e.filter(&spec, tainted),
+            e.filter(&spec, tainted).map_err(|r| r.reason),
             Err(FilterReason::NodeSelector { key: "zone".into() })
         );
         spec.node_selector = None;
         spec.domain = Some((TopologyLevel::Zone, "z1"));
         assert!(matches!(
-            e.filter(&spec, tainted),
+            e.filter(&spec, tainted).map_err(|r| r.reason),
             Err(FilterReason::Topology { .. })
         ));
     }

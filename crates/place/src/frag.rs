@@ -19,6 +19,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use rightsizer_model::ids::AcceleratorModelId;
 use rightsizer_model::units::{GpuMilli, MilliCpu};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -192,13 +193,115 @@ pub enum FragError {
 /// A target workload: a discrete distribution over task classes. The
 /// probabilities are used as given (the golden values in the FGD test suite
 /// use unnormalised weights); [`TargetWorkload::normalized`] rescales them.
+///
+/// It deserialises through [`TargetWorkload::new`] (so its derived memo keys
+/// are always rebuilt and its probabilities checked). Its model masks use an
+/// engine's internal model numbering; configuration should name models with
+/// [`NamedTargetWorkload`], which the engine resolves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TargetWorkloadRepr", into = "TargetWorkloadRepr")]
 pub struct TargetWorkload {
     classes: Vec<TaskClass>,
     probs: Vec<f64>,
     /// Sorted distinct class CPU requests (for memo keys).
-    #[serde(skip)]
     cpu_levels: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TargetWorkloadRepr {
+    classes: Vec<(TaskClass, f64)>,
+}
+
+impl TryFrom<TargetWorkloadRepr> for TargetWorkload {
+    type Error = FragError;
+    fn try_from(r: TargetWorkloadRepr) -> Result<Self, FragError> {
+        TargetWorkload::new(r.classes)
+    }
+}
+
+impl From<TargetWorkload> for TargetWorkloadRepr {
+    fn from(t: TargetWorkload) -> Self {
+        Self {
+            classes: t.classes.into_iter().zip(t.probs).collect(),
+        }
+    }
+}
+
+/// One task class of a [`NamedTargetWorkload`]: the device models it accepts
+/// are named (empty: any model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTaskClass {
+    /// CPU request in millicores.
+    pub cpu: MilliCpu,
+    /// Milli-GPU per device (1000 for whole devices, 0 for CPU-only).
+    pub gpu_milli: GpuMilli,
+    /// Devices (0 for CPU-only).
+    pub num_gpu: u32,
+    /// Accepted device models; empty means any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<AcceleratorModelId>,
+    /// Probability (weight) of the class.
+    pub probability: f64,
+}
+
+/// A target workload as configuration: classes naming their device models.
+/// The placement engine resolves it against its models
+/// ([`NamedTargetWorkload::resolve`]).
+///
+/// ```
+/// use rightsizer_place::frag::NamedTargetWorkload;
+/// let t: NamedTargetWorkload = serde_json::from_str(
+///     r#"{"classes":[{"cpu":4000,"gpu_milli":500,"num_gpu":1,"models":["T4"],"probability":1.0}]}"#,
+/// )?;
+/// assert_eq!(t.classes[0].models[0].as_str(), "T4");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedTargetWorkload {
+    /// The classes.
+    pub classes: Vec<NamedTaskClass>,
+}
+
+/// A class of a [`NamedTargetWorkload`] names a model the engine does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("target workload class {class}: unknown accelerator model {model}")]
+#[non_exhaustive]
+pub struct UnknownTargetModel {
+    /// Index of the class.
+    pub class: usize,
+    /// The model.
+    pub model: AcceleratorModelId,
+}
+
+impl NamedTargetWorkload {
+    /// The workload with model names replaced by `index`'s numbering.
+    pub fn resolve(
+        &self,
+        index: impl Fn(&AcceleratorModelId) -> Option<u8>,
+    ) -> Result<Result<TargetWorkload, FragError>, UnknownTargetModel> {
+        let mut out = Vec::with_capacity(self.classes.len());
+        for (k, c) in self.classes.iter().enumerate() {
+            let mut mask = if c.models.is_empty() {
+                ModelMask::ANY
+            } else {
+                ModelMask::NONE
+            };
+            for m in &c.models {
+                let i = index(m).ok_or_else(|| UnknownTargetModel {
+                    class: k,
+                    model: m.clone(),
+                })?;
+                mask = mask.with(i);
+            }
+            out.push((
+                TaskClass::new(c.cpu, c.gpu_milli, c.num_gpu, mask),
+                c.probability,
+            ));
+        }
+        Ok(TargetWorkload::new(out))
+    }
 }
 
 impl TargetWorkload {

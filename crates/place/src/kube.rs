@@ -40,6 +40,50 @@ pub fn nonzero_request(cpu_milli: Option<u64>, memory_bytes: Option<u64>) -> (u6
     )
 }
 
+/// The cpu (millicores) and memory (bytes) NodeResourcesFit scoring counts
+/// for a pod: upstream's non-zero requests, summed over its containers
+/// (and sidecars), where a container whose request is *unset* counts
+/// [`DEFAULT_MILLI_CPU_REQUEST`] / [`DEFAULT_MEMORY_REQUEST`] and an explicit
+/// 0 stays 0.
+///
+/// ```
+/// use rightsizer_place::kube::NonZeroRequest;
+/// // Two containers: one sets nothing, one sets cpu 0 and 1 GiB.
+/// let nz = NonZeroRequest::from_containers([(None, None), (Some(0), Some(1 << 30))]);
+/// assert_eq!((nz.cpu, nz.memory), (100, 200 * 1024 * 1024 + (1 << 30)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct NonZeroRequest {
+    /// Millicores.
+    pub cpu: u64,
+    /// Bytes.
+    pub memory: u64,
+}
+
+impl NonZeroRequest {
+    /// The sum over containers of `(cpu, memory)` requests, `None` = unset.
+    pub fn from_containers(
+        containers: impl IntoIterator<Item = (Option<u64>, Option<u64>)>,
+    ) -> Self {
+        containers.into_iter().fold(Self::default(), |acc, (c, m)| {
+            let (c, m) = nonzero_request(c, m);
+            Self {
+                cpu: acc.cpu.saturating_add(c),
+                memory: acc.memory.saturating_add(m),
+            }
+        })
+    }
+
+    /// For a request known only by its pod totals (one container): a total
+    /// of 0 is taken as unset.
+    pub fn of_totals(cpu_milli: u64, memory_bytes: u64) -> Self {
+        Self::from_containers([(
+            (cpu_milli != 0).then_some(cpu_milli),
+            (memory_bytes != 0).then_some(memory_bytes),
+        )])
+    }
+}
+
 /// One resource on one node: allocatable and requested (including the
 /// incoming pod), in the resource's unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,8 +16,11 @@
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod filters;
 pub mod frag;
+pub mod framework;
 pub mod kube;
 pub mod plugins;
+pub mod queue;
 pub mod rng;
 pub mod share;

@@ -1,6 +1,6 @@
 //! Small scoring plugins that are not tied to one published policy.
 
-use crate::engine::{NodeScore, ScoreContext, ScorePlugin, MAX_SCORE};
+use crate::engine::{CycleState, NodeScore, ScoreContext, ScorePlugin, MAX_SCORE};
 use rightsizer_model::ids::NodeIndex;
 
 /// Keeps pods that need no accelerator off accelerator nodes, and pods that
@@ -35,7 +35,7 @@ impl ScorePlugin for AcceleratorAffinity {
         "AcceleratorAffinity"
     }
 
-    fn score(&mut self, ctx: &ScoreContext<'_>, node: NodeIndex) -> NodeScore {
+    fn score(&self, ctx: &ScoreContext<'_>, _: &CycleState, node: NodeIndex) -> NodeScore {
         let devices = &ctx.state.node(node).devices;
         let wants = !ctx.request.accelerator.is_none();
         let matches = if wants {

@@ -10,6 +10,7 @@
 
 use crate::workload::Experiment;
 use rightsizer_model::units::{Bytes, MilliCpu};
+use rightsizer_place::engine::pod_rng;
 use rightsizer_place::frag::{FxHasher, NodeGpuState};
 use rightsizer_place::rng::SeededRng;
 use rightsizer_place::share::{
@@ -273,6 +274,9 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
     let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
     let n_nodes = exp.nodes.len();
     let priority = rng.permutation(n_nodes);
+    // Random draws per arrival from (this seed, arrival index), exactly as
+    // the engine's Random plugin draws from (seed, pod identity).
+    let random_seed = rng.next_u64();
     let mut st = State::new(exp);
     let mut scorer = Scorer::new(policy, Some(&exp.target));
     for n in 0..n_nodes {
@@ -300,7 +304,7 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
     let mut digest = FxHasher::default();
     let mut decisions = Vec::new();
     let mut feasible_list: Vec<u32> = Vec::with_capacity(n_nodes);
-    for &pi in &order {
+    for (arrival, &pi) in order.iter().enumerate() {
         let pod = &exp.pods[pi as usize];
         let kind = pod.kind();
         arrived += pod.total_gpu_milli();
@@ -311,6 +315,7 @@ pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfi
             if feasible_list.is_empty() {
                 None
             } else {
+                let mut rng = pod_rng(random_seed, arrival as u64);
                 let n = feasible_list[rng.below(feasible_list.len() as u64) as usize];
                 let pick = random_pick(st.gpus(n as usize), pod, &mut rng);
                 Some((n, pick))

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use rightsizer_model::cluster::DeviceAssignment;
 use rightsizer_model::ids::PodId;
-use rightsizer_place::engine::{Decision, Engine, EngineConfig, PodSpec, SharePlugin, Weighted};
+use rightsizer_place::engine::{Engine, EngineConfig, PodSpec, SharePlugin};
 use rightsizer_place::share::{GpuPick, SharePolicy};
 use rightsizer_sim::bridge::{cluster_state, engine_target, pod_request};
 use rightsizer_sim::openb::{OpenbNode, OpenbPod};
@@ -31,28 +31,28 @@ pub fn check_equivalence(exp: &Experiment, policy: SharePolicy, seed: u64, limit
     let sim = run_seed(exp, policy, seed, &cfg);
     let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
     let priority = rng.permutation(exp.nodes.len());
+    let random_seed = rng.next_u64();
     let state = cluster_state(exp).unwrap();
     // A first engine only to learn the model indices for the target workload.
     let probe = Engine::new(state.clone(), EngineConfig::default()).unwrap();
     let target = engine_target(exp, &probe).unwrap();
-    let config = EngineConfig {
-        plugins: vec![Weighted {
-            plugin: Box::new(SharePlugin::with_rng(policy, Some(target), rng)),
-            weight: 1,
-        }],
-        priority: Some(priority),
-        explain_top: 1,
-    };
+    let config = EngineConfig::default()
+        .with_plugin(
+            Box::new(SharePlugin::new(policy, Some(target), random_seed)),
+            1,
+        )
+        .with_priority(priority)
+        .with_explain_top(1);
     let mut engine = Engine::new(state, config).unwrap();
     for (k, &pi) in order.iter().enumerate().take(limit) {
         let req = pod_request(exp, pi as usize).unwrap();
         let d = engine
-            .place(PodId::new(format!("a{k}")).unwrap(), &PodSpec::new(&req))
+            .place(
+                PodId::new(format!("a{k}")).unwrap(),
+                &PodSpec::new(&req).with_identity(k as u64),
+            )
             .unwrap();
-        let got = match d {
-            Decision::Placed(p) => Some((p.node.0, to_pick(&p.devices))),
-            Decision::Unschedulable(_) => None,
-        };
+        let got = d.placed().map(|p| (p.node.0, to_pick(&p.devices)));
         assert_eq!(sim.decisions[k].pod, pi);
         assert_eq!(
             got, sim.decisions[k].placed,

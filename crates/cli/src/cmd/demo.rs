@@ -23,9 +23,10 @@ use rightsizer::catalog::Catalog;
 use rightsizer::model::cluster::{ClusterState, DeviceAssignment};
 use rightsizer::model::prelude::*;
 use rightsizer::model::spec::{from_yaml, validate_workload};
-use rightsizer::place::engine::{Decision, Engine, EngineConfig, KubePlugin, PodSpec};
+use rightsizer::place::engine::{Engine, EngineConfig, KubePlugin, PodSpec};
 use rightsizer::place::kube::{FitScorer, Strategy};
 use rightsizer::place::plugins::AcceleratorAffinity;
+use rightsizer::place::queue::QueuedPod;
 use rightsizer::place::share::SharePolicy;
 use rightsizer::plan::fleet::{
     AcceleratorOption, DemandBucket, FleetOutcome, FleetProblem, Objective, SolveConfig, StopReason,
@@ -485,12 +486,13 @@ fn build_cluster(
     Ok((state, prices))
 }
 
-/// Places every workload with the placement engine, highest priority first
-/// (ties: larger CPU request, then name). The engine packs: GpuPacking
+/// Places every workload with the library's queue ([`Engine::schedule`]):
+/// highest priority first, ties by larger CPU request then name (the queue
+/// keeps this order for equal priorities). The engine packs: GpuPacking
 /// (prefer partly used GPUs, then partly used nodes), kube-scheduler's
 /// MostAllocated on cpu and memory, and AcceleratorAffinity (weight 2: CPU
 /// pods on CPU nodes). Gangs are all-or-nothing: if fewer than
-/// `min_members` fit, the members placed so far are released.
+/// `min_members` fit, none is placed.
 fn place_all(engine: &mut Engine, workloads: &[Workload]) -> BTreeMap<String, Vec<PodOutcome>> {
     let mut order: Vec<&Workload> = workloads.iter().collect();
     order.sort_by(|a, b| {
@@ -499,76 +501,75 @@ fn place_all(engine: &mut Engine, workloads: &[Workload]) -> BTreeMap<String, Ve
             .then(b.template.request().cpu.cmp(&a.template.request().cpu))
             .then(a.id.cmp(&b.id))
     });
-    let mut out = BTreeMap::new();
-    for w in order {
-        let req = w.pod_request();
-        let spec = PodSpec::of_workload(w, &req);
-        let mut outcomes = Vec::new();
-        let mut placed_now = Vec::new();
+    let requests: Vec<_> = order.iter().map(|w| w.pod_request()).collect();
+    let mut queue = Vec::new();
+    let mut owner = BTreeMap::new();
+    for (w, req) in order.iter().zip(&requests) {
         for r in 0..w.replicas {
             let pod = PodId::new(format!("{}-{r}", w.id)).expect("valid name");
-            match engine
-                .place(pod.clone(), &spec)
-                .expect("the engine's own choice fits")
-            {
-                Decision::Placed(p) => {
-                    placed_now.push(pod.clone());
-                    let why = p
-                        .explanation
-                        .top
-                        .first()
-                        .map(|c| {
-                            let parts: Vec<String> = c
-                                .scores
-                                .iter()
-                                .map(|s| format!("{} {}", s.plugin, s.score))
-                                .collect();
-                            format!(
-                                "best of {} feasible node(s): {}",
-                                p.explanation.feasible,
-                                parts.join(", ")
-                            )
-                        })
-                        .into_iter()
-                        .collect();
-                    outcomes.push(PodOutcome {
-                        pod: pod.to_string(),
-                        node: Some(p.node_id.to_string()),
-                        devices: Some(p.devices),
-                        reasons: why,
-                    });
-                }
-                Decision::Unschedulable(u) => outcomes.push(PodOutcome {
-                    pod: pod.to_string(),
-                    node: None,
-                    devices: None,
-                    reasons: u
-                        .summary
-                        .iter()
-                        .map(|(r, n)| format!("{n} node(s): {r}"))
-                        .collect(),
-                }),
+            owner.insert(pod.clone(), w.id.to_string());
+            let mut q = QueuedPod::new(pod, PodSpec::of_workload(w, req)).with_priority(w.priority);
+            if let Some(g) = &w.gang {
+                q = q.in_gang(g);
             }
+            queue.push(q);
         }
-        if let Some(g) = &w.gang {
-            if (placed_now.len() as u32) < g.min_members {
-                for p in &placed_now {
-                    engine.release(p).expect("placed above");
-                }
-                let msg = format!(
-                    "gang {}: only {} of the {} required members fit; none placed",
-                    g.group,
-                    placed_now.len(),
-                    g.min_members
-                );
-                for o in &mut outcomes {
-                    o.node = None;
-                    o.devices = None;
-                    o.reasons.insert(0, msg.clone());
+    }
+    let mut out: BTreeMap<String, Vec<PodOutcome>> = order
+        .iter()
+        .map(|w| (w.id.to_string(), Vec::new()))
+        .collect();
+    let scheduled = engine
+        .schedule(queue)
+        .expect("the workloads' requests are valid");
+    for s in scheduled {
+        let mut o = match (&s.decision.placed(), &s.decision.unschedulable()) {
+            (Some(p), _) => {
+                let why = p
+                    .explanation
+                    .top
+                    .first()
+                    .map(|c| {
+                        let parts: Vec<String> = c
+                            .scores
+                            .iter()
+                            .map(|s| format!("{} {}", s.plugin, s.score))
+                            .collect();
+                        format!(
+                            "best of {} feasible node(s): {}",
+                            p.explanation.feasible,
+                            parts.join(", ")
+                        )
+                    })
+                    .into_iter()
+                    .collect();
+                PodOutcome {
+                    pod: s.pod.to_string(),
+                    node: Some(p.node_id.to_string()),
+                    devices: Some(p.devices.clone()),
+                    reasons: why,
                 }
             }
+            (None, u) => PodOutcome {
+                pod: s.pod.to_string(),
+                node: None,
+                devices: None,
+                reasons: u
+                    .map(|u| {
+                        u.summary
+                            .iter()
+                            .map(|(r, n)| format!("{n} node(s): {r}"))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+        };
+        if let Some(f) = &s.gang_failure {
+            o.node = None;
+            o.devices = None;
+            o.reasons.insert(0, f.to_string());
         }
-        out.insert(w.id.to_string(), outcomes);
+        out.get_mut(&owner[&s.pod]).expect("owner listed").push(o);
     }
     out
 }
