@@ -237,7 +237,7 @@ pub(crate) fn solve(
     let mut lb_bins = bounds::one_dim(c, &w);
     let mut clock = Clock::new(opts.budget);
     let mut rng = SplitMix64::new(opts.seed ^ 0x1D1D);
-    let mut lb = lb_bins * cost;
+    let mut lb = lb_bins.saturating_mul(cost);
     let unplaced: Vec<usize> = (0..p.n).filter(|i| !placeable.contains(i)).collect();
     // Phase 0: a short tabu run (cheap wins on easy instances).
     if best.cost() > lb {
@@ -296,7 +296,7 @@ pub(crate) fn solve(
     run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
     // LP diving needs cheap (dynamic-programming) pricing; when it runs,
     // phase 1 gets a smaller share.
-    let diving = best.cost() > lb_bins * cost && colgen::dp_pricing(c, &w);
+    let diving = best.cost() > lb_bins.saturating_mul(cost) && colgen::dp_pricing(c, &w);
     // Phase 1: randomized bin-completion restarts aimed at the bound.
     let phase1_end = opts
         .budget
@@ -386,7 +386,7 @@ pub(crate) fn solve(
         }
     }
     let cg = run_cg(&best, 48, 5, &mut clock, &mut work, &mut lb_bins);
-    lb = lb_bins * cost;
+    lb = lb_bins.saturating_mul(cost);
     // Phase 2a: LP diving (fix patterns of the LP solution, re-solve the
     // residual), each time aiming at one bin fewer than the incumbent.
     let dive_end = opts.budget.time.map(|t| start + t * 95 / 100);
