@@ -156,3 +156,107 @@ fn arbitrary_garbage_never_panics() {
         let _ = from_str_auto::<ClusterSpec>(doc).map(|s| s.to_state(&base()));
     }
 }
+
+/// Issue 15 item 4: a running pod short of cpu, memory or pod slots was
+/// reported as "no devices on node … fit the pod's demand" (a node without
+/// `pods:` triggered it for every pod). The error names the binding
+/// dimension with the amounts.
+#[test]
+fn running_pod_shortfall_names_the_binding_dimension() {
+    let doc = |alloc: &str, req: &str| {
+        format!(
+            "nodes:\n  - {{ id: n1, allocatable: {alloc} }}\nworkloads:\n  - id: w\n    template:\n      containers: [ {{ name: c, requests: {req} }} ]\npods:\n  - {{ id: w-0, workload: w, node: n1 }}\n"
+        )
+    };
+    for (alloc, req, want) in [
+        (
+            r#"{ cpu: "4", memory: 8Gi }"#,
+            r#"{ cpu: "1" }"#,
+            "insufficient pods: requested 1, free 0 of 0 allocatable (the node's allocatable has no `pods:`",
+        ),
+        (
+            r#"{ cpu: "4", memory: 8Gi, pods: 10 }"#,
+            r#"{ cpu: "5" }"#,
+            "insufficient cpu: requested 5000m, free 4000m of 4000m allocatable",
+        ),
+        (
+            r#"{ cpu: "4", memory: 1Gi, pods: 10 }"#,
+            r#"{ cpu: "1", memory: 2Gi }"#,
+            "insufficient memory: requested 2147483648 bytes, free 1073741824 bytes",
+        ),
+    ] {
+        let e = err_of(&doc(alloc, req));
+        assert_eq!(syntax_path(&e), "pods[0]");
+        let msg = e.to_string();
+        assert!(msg.contains("does not fit node n1"), "{msg}");
+        assert!(msg.contains(want), "{msg}");
+        assert!(!msg.contains("devices"), "{msg}");
+    }
+}
+
+/// Issue 15 item 5: an empty file or `[]` was read as an empty cluster.
+#[test]
+fn empty_or_list_documents_are_refused() {
+    use rightsizer_model::spec::from_str_document;
+    for doc in ["", "   \n", "# only a comment\n---\n", "{}\n"] {
+        let r = from_str_document::<ClusterSpec>(doc);
+        if doc.trim() == "{}" {
+            assert!(r.is_ok());
+        } else {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("the document is empty"), "{doc:?}: {e}");
+        }
+    }
+    for doc in ["[]", "[1, 2]", "- a\n- b\n", "42", "\"text\""] {
+        let e = from_str_document::<ClusterSpec>(doc)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected a mapping"), "{doc:?}: {e}");
+    }
+    // Paths still name the field inside the mapping.
+    let e = from_str_document::<ClusterSpec>("nodes:\n  - id: a\n    allocatable: { cpu: lots }\n")
+        .unwrap_err();
+    assert!(e.to_string().starts_with("nodes[0].allocatable.cpu"), "{e}");
+    let e = from_str_document::<ClusterSpec>(r#"{"nodes": [{"id": 1}]}"#).unwrap_err();
+    assert!(e.to_string().starts_with("nodes[0].id"), "{e}");
+}
+
+/// Issue 15 item 8: YAML flow nesting parsed in quadratic time (200 KB of
+/// nested `[` took 33 s). The depth is capped before the parser runs; the
+/// check is linear, so 1 MB of nesting is refused at once.
+#[test]
+fn deep_yaml_is_refused_before_parsing() {
+    use rightsizer_model::spec::{check_yaml_depth, MAX_YAML_DEPTH};
+    let n = 500_000;
+    for doc in [
+        format!("items: {}{}", "[".repeat(n), "]".repeat(n)),
+        format!("{}1{}", "{a: ".repeat(n), "}".repeat(n)),
+        format!("a: &x !t [{}", "[ ".repeat(n)),
+    ] {
+        let e = from_yaml::<ClusterSpec>(&doc).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("deeper than {MAX_YAML_DEPTH}")),
+            "{msg}"
+        );
+        assert!(msg.contains("line 1"), "{msg}");
+        assert!(from_str_auto::<ClusterSpec>(&doc).is_err());
+    }
+    // At the cap it parses (then fails on the schema, not on depth).
+    let at = format!(
+        "a: {}{}",
+        "[".repeat(MAX_YAML_DEPTH),
+        "]".repeat(MAX_YAML_DEPTH)
+    );
+    assert!(check_yaml_depth(&at).is_ok());
+    // Brackets in quoted scalars, comments, block scalars and plain scalars
+    // are not nesting.
+    let deep = "[".repeat(300);
+    let ok = format!(
+        "a: \"{deep}\"\nb: '{deep}'\n# {deep}\nc: |\n  {deep}\n   {deep}\n\nd: x{deep}\ne: [\"]]]\", '{deep}']\n"
+    );
+    assert!(check_yaml_depth(&ok).is_ok(), "{ok}");
+    // Closing brackets inside quotes do not hide real nesting.
+    let sneaky = format!("a: {}", "[ \"]\", ".repeat(300));
+    assert!(check_yaml_depth(&sneaky).is_err());
+}
