@@ -75,7 +75,14 @@ pub struct ResizeProblem {
 
 impl ResizeProblem {
     /// Builds the problem from a cluster document (validated by the model).
+    /// A cluster without nodes is an error (there is nothing to resize on).
     pub fn from_spec(spec: &ClusterSpec, base: &[AcceleratorModel]) -> Result<Self, SpecError> {
+        if spec.nodes.is_empty() {
+            return Err(SpecError::Invalid {
+                path: "nodes".into(),
+                reason: "a cluster needs at least one node".into(),
+            });
+        }
         let state = spec.to_state(base)?;
         let by_id: BTreeMap<_, _> = spec.workloads.iter().map(|w| (&w.id, w)).collect();
         let pods = spec
@@ -114,7 +121,11 @@ impl ResizeProblem {
 }
 
 /// A target size for one container, of one pod or of every pod of a workload.
-/// A zero or missing cpu/memory keeps the current amount.
+///
+/// A missing cpu/memory keeps the current amount (in the Rust API a zero
+/// field means "missing"). In a document an explicit `0` is refused when it
+/// is read (`cpu: "0"` is not a size; omit the field to keep the current
+/// one), and [`plan`] refuses a target that changes neither cpu nor memory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResizeTarget {
@@ -127,11 +138,39 @@ pub struct ResizeTarget {
     /// Container name.
     pub container: String,
     /// New requests (cpu and memory only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "explicit_sizes")]
     pub requests: Resources,
     /// New limits; when absent limits follow requests proportionally.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "explicit_sizes_opt"
+    )]
     pub limits: Option<Resources>,
+}
+
+/// Reads `Resources`, refusing an explicit zero cpu or memory: in a target a
+/// zero would silently mean "unchanged".
+fn explicit_sizes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Resources, D::Error> {
+    use serde::de::Error as _;
+    let v = Value::deserialize(d)?;
+    let r = Resources::deserialize(&v).map_err(D::Error::custom)?;
+    if let Value::Object(m) = &v {
+        for (key, zero) in [("cpu", r.cpu.is_zero()), ("memory", r.memory.is_zero())] {
+            if zero && m.contains_key(key) {
+                return Err(D::Error::custom(format!(
+                    "{key}: an explicit 0 is not a size; omit `{key}` to keep the current value"
+                )));
+            }
+        }
+    }
+    Ok(r)
+}
+
+fn explicit_sizes_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Resources>, D::Error> {
+    explicit_sizes(d).map(Some)
 }
 
 /// A targets document.
@@ -267,13 +306,6 @@ impl ResizeStep {
 #[serde(rename_all = "snake_case", tag = "kind")]
 #[non_exhaustive]
 pub enum UnresolvedReason {
-    /// The target names a pod or workload with no running pod.
-    UnknownPod,
-    /// The pod has no such container (or it is a non-restartable init container).
-    UnknownContainer {
-        /// Container name.
-        container: String,
-    },
     /// The target sets a resource other than cpu and memory.
     NotResizable {
         /// Resource.
@@ -363,6 +395,51 @@ pub enum ResizeError {
     /// A target names neither a pod nor a workload.
     #[error("targets[{index}]: give `pod` or `workload`")]
     TargetWithoutSubject {
+        /// Index in the targets list.
+        index: usize,
+    },
+    /// A target names a pod that is not running in the cluster.
+    #[error("targets[{index}].pod: unknown pod {pod:?}")]
+    UnknownPod {
+        /// Index in the targets list.
+        index: usize,
+        /// The pod named.
+        pod: String,
+    },
+    /// A target names a workload with no running pod in the cluster.
+    #[error("targets[{index}].workload: no running pod of workload {workload:?}")]
+    UnknownWorkload {
+        /// Index in the targets list.
+        index: usize,
+        /// The workload named.
+        workload: String,
+    },
+    /// A target names a container the pod does not have (or a
+    /// non-restartable init container, which cannot be resized).
+    #[error("targets[{index}].container: pod {pod} has no resizable container {container:?}")]
+    UnknownContainer {
+        /// Index in the targets list.
+        index: usize,
+        /// The pod (the first one lacking it, for a workload target).
+        pod: String,
+        /// The container named.
+        container: String,
+    },
+    /// Two targets for the same pod (or workload) and container.
+    #[error("targets[{index}]: duplicate of targets[{first}] (same {subject} and container {container:?})")]
+    DuplicateTarget {
+        /// Index of the second occurrence.
+        index: usize,
+        /// Index of the first.
+        first: usize,
+        /// `pod <name>` or `workload <name>`.
+        subject: String,
+        /// The container.
+        container: String,
+    },
+    /// A target that changes neither cpu nor memory.
+    #[error("targets[{index}]: sets neither a cpu nor a memory request or limit")]
+    EmptyTarget {
         /// Index in the targets list.
         index: usize,
     },
@@ -484,48 +561,95 @@ fn short_dim(req: &Resources, cap: &Resources) -> Option<Dimension> {
     req.first_short(cap)
 }
 
-/// Plans the resizes. Bad targets become [`Unresolved`] entries; only a
-/// target naming neither pod nor workload is an error.
+/// Checks what makes a targets list meaningless before anything is
+/// planned: no subject, an unknown pod, workload or container, a duplicate
+/// (same pod or workload and container), a target that changes nothing.
+fn check_targets(problem: &ResizeProblem, targets: &[ResizeTarget]) -> Result<(), ResizeError> {
+    let mut workload_pods: BTreeMap<&WorkloadId, Vec<&PodId>> = BTreeMap::new();
+    for (p, i) in &problem.pods {
+        workload_pods.entry(&i.workload).or_default().push(p);
+    }
+    let mut seen: BTreeMap<(bool, &str, &str), usize> = BTreeMap::new();
+    for (index, t) in targets.iter().enumerate() {
+        let (key, pods): ((bool, &str, &str), Vec<&PodId>) = match (&t.pod, &t.workload) {
+            (Some(p), _) => {
+                let Some((id, _)) = problem.pods.get_key_value(p) else {
+                    return Err(ResizeError::UnknownPod {
+                        index,
+                        pod: p.to_string(),
+                    });
+                };
+                ((true, p.as_str(), t.container.as_str()), vec![id])
+            }
+            (None, Some(w)) => {
+                let Some(v) = workload_pods.get(w) else {
+                    return Err(ResizeError::UnknownWorkload {
+                        index,
+                        workload: w.to_string(),
+                    });
+                };
+                ((false, w.as_str(), t.container.as_str()), v.clone())
+            }
+            (None, None) => return Err(ResizeError::TargetWithoutSubject { index }),
+        };
+        if let Some(&first) = seen.get(&key) {
+            return Err(ResizeError::DuplicateTarget {
+                index,
+                first,
+                subject: format!("{} {}", if key.0 { "pod" } else { "workload" }, key.1),
+                container: t.container.clone(),
+            });
+        }
+        seen.insert(key, index);
+        for pod in pods {
+            let mut tmpl = problem.pods[pod].template.clone();
+            if container_mut(&mut tmpl, &t.container).is_none() {
+                return Err(ResizeError::UnknownContainer {
+                    index,
+                    pod: pod.to_string(),
+                    container: t.container.clone(),
+                });
+            }
+        }
+        let limits_zero = t
+            .limits
+            .as_ref()
+            .is_none_or(|l| l.cpu.is_zero() && l.memory.is_zero());
+        if t.requests.cpu.is_zero() && t.requests.memory.is_zero() && limits_zero {
+            return Err(ResizeError::EmptyTarget { index });
+        }
+    }
+    Ok(())
+}
+
+/// Plans the resizes. A meaningless targets list is an error (see
+/// [`ResizeError`]: unknown pod, workload or container, duplicate, empty
+/// target); targets that cannot be reached become [`Unresolved`] entries
+/// with the reason.
 pub fn plan(
     problem: &ResizeProblem,
     targets: &[ResizeTarget],
     config: &ResizeConfig,
 ) -> Result<ResizePlan, ResizeError> {
+    check_targets(problem, targets)?;
     let mut unresolved = Vec::new();
     // 1. Desired templates per pod: workload targets first, then pod targets.
     let mut desired: BTreeMap<PodId, (PodTemplate, LimitTargets)> = BTreeMap::new();
     let mut ordered: Vec<(usize, &ResizeTarget)> = targets.iter().enumerate().collect();
     ordered.sort_by_key(|(i, t)| (t.pod.is_some(), *i));
     let mut bad_pods: BTreeSet<PodId> = BTreeSet::new();
+    let mut workload_pods: BTreeMap<&WorkloadId, Vec<PodId>> = BTreeMap::new();
+    for (p, i) in &problem.pods {
+        workload_pods
+            .entry(&i.workload)
+            .or_default()
+            .push(p.clone());
+    }
     for (index, t) in ordered {
+        // `check_targets` guarantees the subject and its pods exist.
         let pods: Vec<PodId> = match (&t.pod, &t.workload) {
-            (Some(p), _) => {
-                if problem.pods.contains_key(p) {
-                    vec![p.clone()]
-                } else {
-                    unresolved.push(Unresolved {
-                        pod: p.to_string(),
-                        reason: UnresolvedReason::UnknownPod,
-                    });
-                    continue;
-                }
-            }
-            (None, Some(w)) => {
-                let v: Vec<PodId> = problem
-                    .pods
-                    .iter()
-                    .filter(|(_, i)| &i.workload == w)
-                    .map(|(p, _)| p.clone())
-                    .collect();
-                if v.is_empty() {
-                    unresolved.push(Unresolved {
-                        pod: w.to_string(),
-                        reason: UnresolvedReason::UnknownPod,
-                    });
-                    continue;
-                }
-                v
-            }
+            (Some(p), _) => vec![p.clone()],
+            (None, Some(w)) => workload_pods[w].clone(),
             (None, None) => return Err(ResizeError::TargetWithoutSubject { index }),
         };
         let extra = t.requests.ephemeral_storage != Bytes::ZERO
@@ -548,26 +672,16 @@ pub fn plan(
             let entry = desired
                 .entry(pod.clone())
                 .or_insert_with(|| (problem.pods[&pod].template.clone(), Vec::new()));
-            match container_mut(&mut entry.0, &t.container) {
-                Some(c) => {
-                    if !t.requests.cpu.is_zero() {
-                        c.requests.cpu = t.requests.cpu;
-                    }
-                    if !t.requests.memory.is_zero() {
-                        c.requests.memory = t.requests.memory;
-                    }
-                    entry.1.retain(|(n, _)| n != &t.container);
-                    entry.1.push((t.container.clone(), t.limits.clone()));
+            // `check_targets` guarantees the container exists.
+            if let Some(c) = container_mut(&mut entry.0, &t.container) {
+                if !t.requests.cpu.is_zero() {
+                    c.requests.cpu = t.requests.cpu;
                 }
-                None => {
-                    unresolved.push(Unresolved {
-                        pod: pod.to_string(),
-                        reason: UnresolvedReason::UnknownContainer {
-                            container: t.container.clone(),
-                        },
-                    });
-                    bad_pods.insert(pod);
+                if !t.requests.memory.is_zero() {
+                    c.requests.memory = t.requests.memory;
                 }
+                entry.1.retain(|(n, _)| n != &t.container);
+                entry.1.push((t.container.clone(), t.limits.clone()));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `rightsizer pack <file>`: packs items from a JSON/YAML instance onto bins.
 
 use crate::common::{is_yaml, read_file, CliResult};
+use rightsizer::model::spec::{from_json, from_yaml};
 use rightsizer::pack::{pack, BinSource, Budget, Instance, PackOptions};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,11 +35,9 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult {
     let text = read_file(&args.file)?;
     let inst: Instance = if is_yaml(&args.file) {
-        serde_yaml::from_str(&text)
-            .map_err(|e| format!("{}: invalid instance: {e}", args.file.display()))?
+        from_yaml(&text).map_err(|e| format!("{}: invalid instance: {e}", args.file.display()))?
     } else {
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{}: invalid instance: {e}", args.file.display()))?
+        from_json(&text).map_err(|e| format!("{}: invalid instance: {e}", args.file.display()))?
     };
     let opts = PackOptions {
         budget: Budget::time(Duration::from_millis(args.budget_ms)),

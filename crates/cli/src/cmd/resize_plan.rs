@@ -8,7 +8,7 @@
 
 use crate::common::{read_file, CliResult};
 use rightsizer::catalog::Catalog;
-use rightsizer::model::spec::{from_str_auto, ClusterSpec};
+use rightsizer::model::spec::{from_str_document, ClusterSpec};
 use rightsizer::size::resize::{
     plan, ResizeConfig, ResizePlan, ResizeProblem, StepAction, TargetsDoc,
 };
@@ -43,14 +43,14 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult {
     let cluster_text = read_file(&args.cluster)?;
     let spec: ClusterSpec =
-        from_str_auto(&cluster_text).map_err(|e| format!("{}: {e}", args.cluster.display()))?;
+        from_str_document(&cluster_text).map_err(|e| format!("{}: {e}", args.cluster.display()))?;
     let catalog = Catalog::builtin();
     let base: Vec<_> = catalog.accelerators().cloned().collect();
     let problem = ResizeProblem::from_spec(&spec, &base)
         .map_err(|e| format!("{}: {e}", args.cluster.display()))?;
     let targets_text = read_file(&args.targets)?;
     let targets: TargetsDoc =
-        from_str_auto(&targets_text).map_err(|e| format!("{}: {e}", args.targets.display()))?;
+        from_str_document(&targets_text).map_err(|e| format!("{}: {e}", args.targets.display()))?;
     let config = ResizeConfig {
         max_disruptions_per_workload: args.max_disruptions.max(1),
         memory_limit_decrease_in_place: !args.no_memory_limit_decrease,
