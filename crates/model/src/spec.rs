@@ -292,11 +292,17 @@ pub fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, SpecError> {
         let path = path_string(e.path());
         let inner = e.into_inner();
         let l = inner.location();
+        // serde_yaml prefixes some messages with its own (shorter) path.
+        let msg = strip_location(&inner.to_string());
+        let message = match msg.split_once(": ") {
+            Some((pre, rest)) if !pre.contains(' ') && path.starts_with(pre) => rest.to_string(),
+            _ => msg,
+        };
         SpecError::Syntax {
             path,
             line: l.as_ref().map(|l| l.line()),
             column: l.as_ref().map(|l| l.column()),
-            message: strip_location(&inner.to_string()),
+            message,
         }
     })
 }

@@ -445,6 +445,21 @@ pub enum ResizeError {
     },
 }
 
+impl ResizeError {
+    /// The index of the offending target, for errors about one target.
+    pub fn target_index(&self) -> Option<usize> {
+        match self {
+            ResizeError::TargetWithoutSubject { index }
+            | ResizeError::UnknownPod { index, .. }
+            | ResizeError::UnknownWorkload { index, .. }
+            | ResizeError::UnknownContainer { index, .. }
+            | ResizeError::DuplicateTarget { index, .. }
+            | ResizeError::EmptyTarget { index } => Some(*index),
+            ResizeError::Apply { .. } => None,
+        }
+    }
+}
+
 fn cpu_mem(r: &Resources) -> (MilliCpu, Bytes) {
     (r.cpu, r.memory)
 }
