@@ -124,3 +124,63 @@ fn time_budget_is_honoured_at_scale() {
         assert!(r.bin_count() as u64 <= r.lower_bound.0 + r.lower_bound.0 / 100 + 1);
     }
 }
+
+/// Issue 15 item 7: with an iteration budget the answer does not depend on
+/// how busy the machine is: the same instance packed idle and while other
+/// threads keep every core busy gives the same packing, bound and work.
+#[test]
+fn iteration_budget_answer_is_the_same_under_load() {
+    use rightsizer_pack::Budget;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut rng = rightsizer_pack::rng::SplitMix64::new(5);
+    let items: Vec<Item> = (0..400)
+        .map(|_| Item::new(vec![rng.range(1, 60), rng.range(1, 60)]))
+        .collect();
+    let inst = Instance {
+        items,
+        bin_types: vec![
+            BinType::new(vec![100, 100], Cost(10)),
+            BinType::new(vec![60, 150], Cost(8)),
+        ],
+        open_bins: vec![],
+    };
+    let opts = PackOptions {
+        budget: Budget::iterations(30_000),
+        seed: 9,
+        ..PackOptions::default()
+    };
+    let idle = pack(&inst, &opts).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinners: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    let loaded = pack(&inst, &opts).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for s in spinners {
+        s.join().unwrap();
+    }
+    assert_eq!(idle.bins, loaded.bins);
+    assert_eq!(
+        (
+            idle.objective,
+            idle.lower_bound,
+            idle.termination,
+            idle.work
+        ),
+        (
+            loaded.objective,
+            loaded.lower_bound,
+            loaded.termination,
+            loaded.work
+        )
+    );
+}
