@@ -34,7 +34,9 @@
 //! 6. PodDisruptionBudget-style limit: steps are grouped in waves; within a
 //!    wave at most `max_disruptions_per_workload` steps per workload restart
 //!    or evict a pod. Within a wave all steps are shrinks, or all grows, so
-//!    they may run concurrently in any order; migrations get a wave each.
+//!    they may run concurrently in any order. Migrations share a wave within
+//!    the same budget as long as none lands on a node another migration of
+//!    the wave vacates.
 //!
 //! Planning is deterministic: pods are visited in ID order and every choice
 //! has an explicit tie-break.
@@ -932,75 +934,58 @@ pub fn plan(
     }
     phases.push((steps2, false));
     // Phase 3: migrate pods whose node could never hold them.
-    let migrate = |state: &mut ClusterState, p: &Pending| -> Option<ResizeStep> {
-        let placement = state.placements()[&p.pod].clone();
-        let mut req = placement.request.clone();
-        req.resources = p.new_request.clone();
-        let mut best: Option<(
-            u64,
-            u64,
-            NodeIndex,
-            rightsizer_model::cluster::DeviceAssignment,
-        )> = None;
-        for i in 0..state.len() {
-            let n = NodeIndex(i as u32);
-            if n == placement.node {
-                continue;
-            }
-            let Some(dev) = state.first_fit_devices(&req, n) else {
-                continue;
-            };
-            if state.check(&req, n, &dev).is_ok() {
-                let free = &state.node_free(n).resources;
-                let key = (
-                    free.cpu.get() - req.resources.cpu.get(),
-                    free.memory.get() - req.resources.memory.get(),
+    // Destinations come from an index of the nodes by free (cpu, memory):
+    // the best fit is the first node from the request upwards that passes
+    // the full check, so a migration no longer scans every node.
+    let mut free_index = FreeIndex::new(&state);
+    let migrate =
+        |state: &mut ClusterState, index: &mut FreeIndex, p: &Pending| -> Option<ResizeStep> {
+            let placement = state.placements()[&p.pod].clone();
+            let mut req = placement.request.clone();
+            req.resources = p.new_request.clone();
+            let (to, dev) = index.best_fit(state, &req, placement.node)?;
+            let from_id = state.node(placement.node).id.clone();
+            state.release(&p.pod).ok()?;
+            if state.allocate(p.pod.clone(), &req, to, &dev).is_err() {
+                // Cannot happen (checked); restore.
+                let _ = state.allocate(
+                    p.pod.clone(),
+                    &placement.request,
+                    placement.node,
+                    &placement.devices,
                 );
-                if best.as_ref().is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
-                    best = Some((key.0, key.1, n, dev));
-                }
+                return None;
             }
-        }
-        let (_, _, to, dev) = best?;
-        let from_id = state.node(placement.node).id.clone();
-        state.release(&p.pod).ok()?;
-        if state.allocate(p.pod.clone(), &req, to, &dev).is_err() {
-            // Cannot happen (checked); restore.
-            let _ = state.allocate(
-                p.pod.clone(),
-                &placement.request,
-                placement.node,
-                &placement.devices,
-            );
-            return None;
-        }
-        Some(ResizeStep {
-            index: 0,
-            wave: 0,
-            pod: p.pod.clone(),
-            workload: problem.pods[&p.pod].workload.clone(),
-            node: from_id.clone(),
-            action: StepAction::Migrate {
-                from: from_id,
-                to: state.node(to).id.clone(),
-            },
-            containers: p.changes.clone(),
-            new_request: p.new_request.clone(),
-            patch: eviction(&config.namespace, &p.pod),
-            unsafe_reasons: Vec::new(),
-        })
-    };
+            index.update(state, placement.node);
+            index.update(state, to);
+            Some(ResizeStep {
+                index: 0,
+                wave: 0,
+                pod: p.pod.clone(),
+                workload: problem.pods[&p.pod].workload.clone(),
+                node: from_id.clone(),
+                action: StepAction::Migrate {
+                    from: from_id,
+                    to: state.node(to).id.clone(),
+                },
+                containers: p.changes.clone(),
+                new_request: p.new_request.clone(),
+                patch: eviction(&config.namespace, &p.pod),
+                unsafe_reasons: Vec::new(),
+            })
+        };
     let mut steps3 = Vec::new();
     let mut deferred = Vec::new();
+    let mut no_fit_memo = NoFitMemo::new();
     for p in rest {
         if infeasible_here(&p, &state) {
             if config.allow_migration {
-                if let Some(s) = migrate(&mut state, &p) {
+                if let Some(s) = migrate(&mut state, &mut free_index, &p) {
                     steps3.push((s, false));
                     continue;
                 }
             }
-            unresolved.push(no_fit(&p, &state));
+            unresolved.push(no_fit(&p, &state, &mut no_fit_memo));
         } else {
             deferred.push(p);
         }
@@ -1011,6 +996,7 @@ pub fn plan(
     let mut still = Vec::new();
     for p in deferred {
         if let Some(s) = in_place(&mut state, &p)? {
+            free_index.update(&state, state.placements()[&p.pod].node);
             steps4.push(s);
         } else {
             still.push(p);
@@ -1021,7 +1007,7 @@ pub fn plan(
     let mut steps5 = Vec::new();
     for p in still {
         if config.allow_migration {
-            if let Some(s) = migrate(&mut state, &p) {
+            if let Some(s) = migrate(&mut state, &mut free_index, &p) {
                 steps5.push((s, false));
                 continue;
             }
@@ -1051,11 +1037,31 @@ pub fn plan(
             continue;
         }
         if sequential {
+            // Migrations, in planned order, share a wave while no workload
+            // exceeds its disruption budget and no migration lands on a node
+            // an earlier one of the wave vacates (it may need that space).
+            // Then the wave's migrations fit in any order: each destination
+            // held its pod next to the earlier arrivals, and a departure
+            // only frees space.
+            let mut count: BTreeMap<WorkloadId, usize> = BTreeMap::new();
+            let mut vacated: BTreeSet<NodeId> = BTreeSet::new();
             for (mut s, _) in ph {
+                let (from, to) = match &s.action {
+                    StepAction::Migrate { from, to } => (from.clone(), to.clone()),
+                    _ => (s.node.clone(), s.node.clone()),
+                };
+                let c = count.get(&s.workload).copied().unwrap_or(0);
+                if c >= k || vacated.contains(&to) {
+                    wave_base += 1;
+                    count.clear();
+                    vacated.clear();
+                }
                 s.wave = wave_base;
-                wave_base += 1;
+                *count.entry(s.workload.clone()).or_insert(0) += 1;
+                vacated.insert(from);
                 steps.push(s);
             }
+            wave_base += 1;
             continue;
         }
         // Split the phase into segments at each mixed step (one dimension up,
@@ -1106,7 +1112,32 @@ pub fn plan(
     })
 }
 
-fn no_fit(p: &Pending, state: &ClusterState) -> Unresolved {
+/// Per new request, what [`no_fit`] learns from scanning every node (the
+/// allocatable never changes): the binding dimension and whether some node
+/// could hold it. Pods of one workload share a request, so each distinct
+/// request is scanned once.
+type NoFitMemo = std::collections::HashMap<Resources, (Dimension, bool)>;
+
+fn no_fit(p: &Pending, state: &ClusterState, memo: &mut NoFitMemo) -> Unresolved {
+    let (dimension, fits_somewhere) = memo
+        .entry(p.new_request.clone())
+        .or_insert_with(|| scan_no_fit(p, state))
+        .clone();
+    let node = state.placements()[&p.pod].node;
+    Unresolved {
+        pod: p.pod.to_string(),
+        reason: if fits_somewhere {
+            UnresolvedReason::InsufficientCapacity {
+                dimension: short_dim(&p.new_request, &state.node(node).allocatable)
+                    .unwrap_or(dimension),
+            }
+        } else {
+            UnresolvedReason::NoNodeFits { dimension }
+        },
+    }
+}
+
+fn scan_no_fit(p: &Pending, state: &ClusterState) -> (Dimension, bool) {
     // Binding dimension: on the node that comes closest (fewest short
     // dimensions, then smallest worst ratio), the most overshot dimension.
     let mut best: Option<(usize, f64, Dimension)> = None;
@@ -1142,20 +1173,68 @@ fn no_fit(p: &Pending, state: &ClusterState) -> Unresolved {
         }
     }
     let dimension = best.map_or(Dimension::Cpu, |b| b.2);
-    let node = state.placements()[&p.pod].node;
     let fits_somewhere = state
         .nodes()
         .iter()
         .any(|n| p.new_request.first_short(&n.allocatable).is_none());
-    Unresolved {
-        pod: p.pod.to_string(),
-        reason: if fits_somewhere {
-            UnresolvedReason::InsufficientCapacity {
-                dimension: short_dim(&p.new_request, &state.node(node).allocatable)
-                    .unwrap_or(dimension),
+    (dimension, fits_somewhere)
+}
+
+/// Nodes ordered by free (cpu, memory, index), kept current as pods move.
+struct FreeIndex {
+    keys: Vec<(u64, u64)>,
+    set: BTreeSet<(u64, u64, u32)>,
+}
+
+impl FreeIndex {
+    fn key(state: &ClusterState, n: NodeIndex) -> (u64, u64) {
+        let f = &state.node_free(n).resources;
+        (f.cpu.get(), f.memory.get())
+    }
+
+    fn new(state: &ClusterState) -> Self {
+        let keys: Vec<(u64, u64)> = (0..state.len())
+            .map(|i| Self::key(state, NodeIndex(i as u32)))
+            .collect();
+        let set = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.0, k.1, i as u32))
+            .collect();
+        FreeIndex { keys, set }
+    }
+
+    fn update(&mut self, state: &ClusterState, n: NodeIndex) {
+        let i = n.0 as usize;
+        let old = self.keys[i];
+        self.set.remove(&(old.0, old.1, n.0));
+        let k = Self::key(state, n);
+        self.keys[i] = k;
+        self.set.insert((k.0, k.1, n.0));
+    }
+
+    /// The node other than `except` with the least free (cpu, then memory)
+    /// left after `req` that holds it now, with its devices; ties: the
+    /// lowest index.
+    fn best_fit(
+        &self,
+        state: &ClusterState,
+        req: &rightsizer_model::workload::PodRequest,
+        except: NodeIndex,
+    ) -> Option<(NodeIndex, rightsizer_model::cluster::DeviceAssignment)> {
+        let (cpu, mem) = (req.resources.cpu.get(), req.resources.memory.get());
+        for &(_, fm, i) in self.set.range((cpu, 0, 0)..) {
+            let n = NodeIndex(i);
+            if fm < mem || n == except {
+                continue;
             }
-        } else {
-            UnresolvedReason::NoNodeFits { dimension }
-        },
+            let Some(dev) = state.first_fit_devices(req, n) else {
+                continue;
+            };
+            if state.check(req, n, &dev).is_ok() {
+                return Some((n, dev));
+            }
+        }
+        None
     }
 }

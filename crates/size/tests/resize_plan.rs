@@ -575,3 +575,44 @@ proptest! {
         }
     }
 }
+
+/// Issue 15 item 6: every migration got a wave of its own, whatever
+/// `max_disruptions_per_workload` said (10,000 waves at scale). Migrations
+/// now share a wave within the budget per workload, unless one lands where
+/// another of the wave leaves.
+#[test]
+fn migrations_share_waves_within_the_disruption_budget() {
+    let nodes = vec![
+        node(0, 4000, 16 * GI),
+        node(1, 4000, 16 * GI),
+        node(2, 16_000, 64 * GI),
+        node(3, 16_000, 64 * GI),
+    ];
+    let pods = vec![
+        (0, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+        (1, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+        (0, "b", vec![container("c", (1000, GI), (0, 0), false)]),
+    ];
+    let p = problem(nodes, pods);
+    let t = ["a-0", "a-1", "b-2"].map(|pod| target(pod, "c", 6000, 0));
+    let waves = |k: u32| {
+        let cfg = ResizeConfig {
+            max_disruptions_per_workload: k,
+            ..ResizeConfig::default()
+        };
+        let plan = plan(&p, &t, &cfg).unwrap();
+        assert!(plan
+            .steps
+            .iter()
+            .all(|s| matches!(s.action, StepAction::Migrate { .. })));
+        replay(&p, &plan, true);
+        (
+            plan.steps.iter().map(|s| s.wave).collect::<Vec<_>>(),
+            plan.waves,
+        )
+    };
+    // One per workload per wave, in plan order: a-0; then a-1 with b-2.
+    assert_eq!(waves(1), (vec![0, 1, 1], 2));
+    // Two per workload: all three at once.
+    assert_eq!(waves(2), (vec![0, 0, 0], 1));
+}
