@@ -260,3 +260,50 @@ fn deep_yaml_is_refused_before_parsing() {
     let sneaky = format!("a: {}", "[ \"]\", ".repeat(300));
     assert!(check_yaml_depth(&sneaky).is_err());
 }
+
+mod yaml_depth_properties {
+    use proptest::prelude::*;
+    use rightsizer_model::spec::{check_yaml_depth, from_yaml, MAX_YAML_DEPTH};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text: the depth check never panics, and whatever it lets
+        /// through the YAML reader handles without panicking.
+        #[test]
+        fn depth_check_never_panics(text in "[\\[\\]{}\"'#|>:,\\- \\n a-z0-9&!\\\\]{0,200}") {
+            if check_yaml_depth(&text).is_ok() {
+                let _ = from_yaml::<serde_json::Value>(&text);
+            }
+        }
+
+        /// Flow nesting of depth d, in any mix of `[` and `{k: `, behind
+        /// quoted scalars holding closing brackets: refused exactly when
+        /// d exceeds the cap.
+        #[test]
+        fn nesting_is_refused_exactly_above_the_cap(
+            kinds in prop::collection::vec(any::<bool>(), 1..300),
+            noise in any::<bool>(),
+        ) {
+            let mut doc = String::from("a: ");
+            let mut close = String::new();
+            for &seq in &kinds {
+                if noise {
+                    doc.push_str(if seq { "[ \"]]\", " } else { "{ q: ']}', k: " });
+                } else {
+                    doc.push_str(if seq { "[" } else { "{k: " });
+                }
+                close.insert(0, if seq { ']' } else { '}' });
+            }
+            doc.push('1');
+            doc.push_str(&close);
+            let r = check_yaml_depth(&doc);
+            prop_assert_eq!(r.is_err(), kinds.len() > MAX_YAML_DEPTH, "{}", doc);
+            if r.is_ok() {
+                // Accepted documents parse (up to 100 levels; nearer the cap
+                // the deserializer's own recursion limit of 128 may refuse).
+                prop_assert!(from_yaml::<serde_json::Value>(&doc).is_ok() || kinds.len() > 100);
+            }
+        }
+    }
+}

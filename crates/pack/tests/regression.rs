@@ -107,12 +107,19 @@ fn time_budget_is_honoured_at_scale() {
             budget: Budget::time(Duration::from_millis(ms)),
             ..PackOptions::default()
         };
+        // Baseline in the same run: FFD alone on the same weights.
+        let w: Vec<u64> = inst.items.iter().map(|i| i.size[0]).collect();
+        let t = Instant::now();
+        let ffd_bins = rightsizer_pack::oned::ffd(1000, &w).len();
+        let ffd = t.elapsed();
         let t = Instant::now();
         let r = pack(&inst, &opts).unwrap();
         let took = t.elapsed();
+        assert!(r.bin_count() <= ffd_bins);
         println!(
-            "1-D n={n} budget={ms}ms: {took:?} ({:.2} of budget), bins {} lb {} {:?}",
+            "1-D n={n} budget={ms}ms: {took:?} ({:.2} of budget, {:.1}x FFD alone {ffd:?}), bins {} (FFD {ffd_bins}) lb {} {:?}",
             took.as_secs_f64() * 1000.0 / ms as f64,
+            took.as_secs_f64() / ffd.as_secs_f64(),
             r.bin_count(),
             r.lower_bound.0,
             r.termination
