@@ -15,12 +15,13 @@ pub(crate) struct Repair {
 }
 
 /// Until when moving item `i` into bin `b` is tabu. Dense (`items × bins`)
-/// when that is small; sparse (only the entries set) otherwise, since a
-/// dense table is quadratic in the instance (100k items: 32 GB). Both give
-/// the same answers, so the search does not depend on the representation.
+/// when that is small; otherwise a short list per item of the entries still
+/// in force, since a dense table is quadratic in the instance (100k items:
+/// 32 GB). Expired entries (until ≤ now) read as 0 either way and the
+/// iteration count only grows, so both give the same answers.
 enum TabuTable {
     Dense { nb: usize, until: Vec<u64> },
-    Sparse(std::collections::HashMap<(u32, u32), u64>),
+    PerItem(Vec<Vec<(u32, u64)>>),
 }
 
 /// Largest dense table, in entries (32 MB).
@@ -33,7 +34,7 @@ impl TabuTable {
                 nb: bins,
                 until: vec![0; e],
             },
-            _ => TabuTable::Sparse(std::collections::HashMap::new()),
+            _ => TabuTable::PerItem(vec![Vec::new(); items]),
         }
     }
 
@@ -41,16 +42,19 @@ impl TabuTable {
     fn get(&self, i: usize, b: usize) -> u64 {
         match self {
             TabuTable::Dense { nb, until } => until[i * nb + b],
-            TabuTable::Sparse(m) => m.get(&(i as u32, b as u32)).copied().unwrap_or(0),
+            TabuTable::PerItem(l) => l[i].iter().find(|e| e.0 as usize == b).map_or(0, |e| e.1),
         }
     }
 
+    /// Sets the entry at iteration `now`, dropping the item's expired ones.
     #[inline]
-    fn set(&mut self, i: usize, b: usize, v: u64) {
+    fn set(&mut self, i: usize, b: usize, v: u64, now: u64) {
         match self {
             TabuTable::Dense { nb, until } => until[i * *nb + b] = v,
-            TabuTable::Sparse(m) => {
-                m.insert((i as u32, b as u32), v);
+            TabuTable::PerItem(l) => {
+                let l = &mut l[i];
+                l.retain(|e| e.1 > now && e.0 as usize != b);
+                l.push((b as u32, v));
             }
         }
     }
@@ -329,10 +333,10 @@ impl<'a> Tabu<'a> {
             let from = self.pos[i] as usize;
             let tenure = (0.6 * n_over_items as f64) as u64 + rng.below(10) + 1;
             self.relocate(i, to);
-            self.tabu.set(i, from, it + tenure);
+            self.tabu.set(i, from, it + tenure, it);
             if j != usize::MAX {
                 self.relocate(j, from);
-                self.tabu.set(j, to, it + tenure);
+                self.tabu.set(j, to, it + tenure, it);
             }
             if self.over < best_over {
                 best_over = self.over;
