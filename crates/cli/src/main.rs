@@ -9,12 +9,26 @@ mod cmd;
 mod common;
 
 /// Right-sizing and placement decisions for AI workloads on heterogeneous clusters.
+///
+/// Exit codes: 0 success; 1 ran, but something is infeasible, unplaced or
+/// not planned (0 with --exit-zero); 2 bad input or failure; 64 usage.
 #[derive(Debug, Parser)]
 #[command(name = "rightsizer", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Exit 0 (not 1) when the command ran but its answer is incomplete
+    /// (something infeasible, unplaced or not planned).
+    #[arg(long, global = true)]
+    exit_zero: bool,
 }
+
+/// Exit code: the command ran, but the answer is incomplete.
+const EXIT_INCOMPLETE: u8 = 1;
+/// Exit code: bad input or a failure while running.
+const EXIT_ERROR: u8 = 2;
+/// Exit code: the command line is wrong (`EX_USAGE` of sysexits.h).
+const EXIT_USAGE: u8 = 64;
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -54,29 +68,78 @@ fn quiet_broken_pipe() {
     }));
 }
 
+/// `true` when the command line asks for JSON output (`--json`, or
+/// `--format json` / `--format=json`): errors are then printed as JSON.
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--json"
+            || a == "--format=json"
+            || (a == "--format" && args.get(i + 1).is_some_and(|n| n == "json"))
+    })
+}
+
 fn main() -> ExitCode {
     quiet_broken_pipe();
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = wants_json(&argv);
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if json {
+                let v = serde_json::json!({
+                    "kind": "usage",
+                    "message": e.kind().to_string(),
+                    "detail": e.to_string().trim_end(),
+                    "file": null, "path": null, "line": null, "column": null,
+                });
+                eprintln!("{v}");
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    use common::IntoOutcome as _;
     let result = match &cli.command {
-        Command::Catalog(a) => cmd::catalog::run(a),
-        Command::Demo(a) => cmd::demo::run(a),
-        Command::Simulate(a) => cmd::simulate::run(a),
-        Command::Pack(a) => cmd::pack::run(a),
-        Command::BenchPack(a) => cmd::bench_pack::run(a),
-        Command::Recommend(a) => cmd::recommend::run(a),
-        Command::ResizePlan(a) => cmd::resize_plan::run(a),
-        Command::Plan(a) => cmd::plan::run(a),
+        Command::Catalog(a) => cmd::catalog::run(a).map(|o| o.into_outcome()),
+        Command::Demo(a) => cmd::demo::run(a).map(|o| o.into_outcome()),
+        Command::Simulate(a) => cmd::simulate::run(a).map(|o| o.into_outcome()),
+        Command::Pack(a) => cmd::pack::run(a).map(|o| o.into_outcome()),
+        Command::BenchPack(a) => cmd::bench_pack::run(a).map(|o| o.into_outcome()),
+        Command::Recommend(a) => cmd::recommend::run(a).map(|o| o.into_outcome()),
+        Command::ResizePlan(a) => cmd::resize_plan::run(a).map(|o| o.into_outcome()),
+        Command::Plan(a) => cmd::plan::run(a).map(|o| o.into_outcome()),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            let mut src = e.source();
-            while let Some(s) = src {
-                eprintln!("  caused by: {s}");
-                src = s.source();
+        Ok(common::Outcome::Complete) => ExitCode::SUCCESS,
+        Ok(common::Outcome::Incomplete(what)) => {
+            if cli.exit_zero {
+                ExitCode::SUCCESS
+            } else {
+                if !json {
+                    eprintln!("note: {what} (exit code 1; --exit-zero for 0)");
+                }
+                ExitCode::from(EXIT_INCOMPLETE)
             }
-            ExitCode::from(2)
+        }
+        Err(e) if common::is_broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                eprintln!("{}", common::error_json(e.as_ref()));
+            } else {
+                eprintln!("error: {e}");
+                let mut src = e.source();
+                while let Some(s) = src {
+                    eprintln!("  caused by: {s}");
+                    src = s.source();
+                }
+            }
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }

@@ -43,6 +43,7 @@ use crate::accelerator::AcceleratorModel;
 use crate::cluster::{ClusterState, DeviceAssignment};
 use crate::ids::{AcceleratorModelId, NodeId, PodId, WorkloadId};
 use crate::node::{Node, NodeType};
+use crate::resources::Dimension;
 use crate::units::GpuMilli;
 use crate::workload::{AcceleratorDemand, PodTemplate, Workload};
 use serde::de::DeserializeOwned;
@@ -134,18 +135,174 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, SpecError> {
     Ok(v)
 }
 
-/// Deserializes a YAML document into `T`, naming the offending field on error.
+/// The deepest flow nesting (`[`/`{`) a YAML document may have, as
+/// serde_json's recursion limit for JSON.
+pub const MAX_YAML_DEPTH: usize = 128;
+
+/// Refuses YAML nested deeper than [`MAX_YAML_DEPTH`] flow collections
+/// before the parser sees it: the YAML parser takes time quadratic in the
+/// flow depth (a 200 KB file of nested `[` took 33 s), while block nesting
+/// is bounded by the file size (each level indents further) and by the
+/// deserializer's recursion limit.
+///
+/// One linear pass that knows quoted scalars, comments and block scalars
+/// (`|`, `>`), so brackets inside them are not counted. Every YAML reader
+/// of the workspace goes through it ([`from_yaml`], [`from_str_auto`]).
+///
+/// ```
+/// use rightsizer_model::spec::check_yaml_depth;
+/// assert!(check_yaml_depth("a: [1, {b: [2]}]\nc: \"[[[[\"\n").is_ok());
+/// let deep = format!("a: {}{}", "[".repeat(200), "]".repeat(200));
+/// assert!(check_yaml_depth(&deep).unwrap_err().to_string().contains("deeper than 128"));
+/// ```
+pub fn check_yaml_depth(text: &str) -> Result<(), SpecError> {
+    let b = text.as_bytes();
+    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
+    let mut depth = 0usize;
+    // At the start of a node: a quote opens a quoted scalar, `|`/`>` a block
+    // scalar, `[`/`{` a flow collection.
+    let mut at_start = true;
+    let mut line_indent = 0usize;
+    let mut in_indent = true;
+    // Indentation of the line that opened a block scalar, while inside one.
+    let mut block_scalar: Option<usize> = None;
+    let ws = |c: u8| c == b' ' || c == b'\t' || c == b'\r' || c == b'\n';
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            i += 1;
+            line += 1;
+            col = 1;
+            line_indent = 0;
+            in_indent = true;
+            if depth == 0 {
+                at_start = true;
+            }
+            // Skip the lines of a block scalar (more indented, or blank).
+            if let Some(parent) = block_scalar {
+                let mut j = i;
+                while j < b.len() && b[j] == b' ' {
+                    j += 1;
+                }
+                let blank = j >= b.len() || b[j] == b'\n' || b[j] == b'\r';
+                if blank || j - i > parent {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                block_scalar = None;
+            }
+            continue;
+        }
+        if in_indent && c == b' ' {
+            line_indent += 1;
+            i += 1;
+            col += 1;
+            continue;
+        }
+        in_indent = false;
+        let next_ws = b.get(i + 1).is_none_or(|&n| ws(n));
+        match c {
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if i == 0 || ws(b[i - 1]) => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'[' | b'{' if at_start || depth > 0 => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    return Err(SpecError::Syntax {
+                        path: ".".into(),
+                        message: format!(
+                            "the document is nested deeper than {MAX_YAML_DEPTH} levels"
+                        ),
+                        line: Some(line),
+                        column: Some(col),
+                    });
+                }
+                at_start = true;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                at_start = false;
+            }
+            b',' if depth > 0 => at_start = true,
+            b'-' | b'?' | b':' if next_ws => at_start = true,
+            b':' if depth > 0 && b.get(i + 1).is_some_and(|n| b",[]{}".contains(n)) => {
+                at_start = true
+            }
+            b'&' | b'!' if at_start => {
+                // An anchor or tag: the node proper follows it.
+                while i < b.len() && !ws(b[i]) {
+                    i += 1;
+                    col += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' if at_start => {
+                let q = c;
+                i += 1;
+                col += 1;
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' if q == b'"' => {
+                            i += 1;
+                            col += 1;
+                        }
+                        b'\'' if q == b'\'' && b.get(i + 1) == Some(&b'\'') => {
+                            i += 1;
+                            col += 1;
+                        }
+                        x if x == q => break,
+                        b'\n' => {
+                            line += 1;
+                            col = 0;
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                    col += 1;
+                }
+                at_start = false;
+            }
+            b'|' | b'>' if at_start && depth == 0 => {
+                block_scalar = Some(line_indent);
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => at_start = false,
+        }
+        i += 1;
+        col += 1;
+    }
+    Ok(())
+}
+
+/// Deserializes a YAML document into `T`, naming the offending field on
+/// error. The nesting depth is checked first ([`check_yaml_depth`]).
 pub fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, SpecError> {
+    check_yaml_depth(text)?;
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = path_string(e.path());
         let inner = e.into_inner();
         let l = inner.location();
+        // serde_yaml prefixes some messages with its own (shorter) path.
+        let msg = strip_location(&inner.to_string());
+        let message = match msg.split_once(": ") {
+            Some((pre, rest)) if !pre.contains(' ') && path.starts_with(pre) => rest.to_string(),
+            _ => msg,
+        };
         SpecError::Syntax {
             path,
             line: l.as_ref().map(|l| l.line()),
             column: l.as_ref().map(|l| l.column()),
-            message: strip_location(&inner.to_string()),
+            message,
         }
     })
 }
@@ -158,6 +315,53 @@ pub fn from_str_auto<T: DeserializeOwned>(text: &str) -> Result<T, SpecError> {
         from_json(text)
     } else {
         from_yaml(text)
+    }
+}
+
+/// Deserializes a JSON or YAML document whose top level must be a mapping
+/// (a cluster, a targets list, a pack instance): an empty document (nothing
+/// but blank lines, comments and `---`) or a top-level list is an error,
+/// where [`from_str_auto`] would accept them as a value with every field
+/// defaulted.
+///
+/// ```
+/// use rightsizer_model::spec::{from_str_document, ClusterSpec};
+/// assert!(from_str_document::<ClusterSpec>("nodes: []").is_ok());
+/// let e = from_str_document::<ClusterSpec>("# nothing\n---\n").unwrap_err();
+/// assert!(e.to_string().contains("the document is empty"), "{e}");
+/// let e = from_str_document::<ClusterSpec>("[]").unwrap_err();
+/// assert!(e.to_string().contains("expected a mapping"), "{e}");
+/// ```
+pub fn from_str_document<T: DeserializeOwned>(text: &str) -> Result<T, SpecError> {
+    let empty = text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    });
+    if empty {
+        return Err(SpecError::Invalid {
+            path: ".".into(),
+            reason: "the document is empty".into(),
+        });
+    }
+    from_str_auto::<MapOnly<T>>(text).map(|m| m.0)
+}
+
+/// Deserializes `T` only from a mapping.
+struct MapOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(a))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData)).map(MapOnly)
     }
 }
 
@@ -364,13 +568,42 @@ impl ClusterSpec {
                 req.resources = t.request();
             }
             let node = state.node_index(&p.node).expect("validated");
+            // Name the binding dimension before looking at devices: a plain
+            // cpu, memory or pod-slot shortfall is not a device problem.
+            let free = &state.node_free(node).resources;
+            if let Some(dim) = req.resources.first_short(free) {
+                let allocatable = &state.node(node).allocatable;
+                let hint = if dim == Dimension::Pods && allocatable.pods == 0 {
+                    " (the node's allocatable has no `pods:`, so it admits no pod)"
+                } else {
+                    ""
+                };
+                let unit = match dim {
+                    Dimension::Cpu => "m",
+                    Dimension::Memory | Dimension::EphemeralStorage => " bytes",
+                    _ => "",
+                };
+                return Err(SpecError::Invalid {
+                    path: format!("pods[{i}]"),
+                    reason: format!(
+                        "does not fit node {}: insufficient {dim}: requested {}{unit}, free {}{unit} of {}{unit} allocatable{hint}",
+                        p.node,
+                        req.resources.get(&dim),
+                        free.get(&dim),
+                        allocatable.get(&dim),
+                    ),
+                });
+            }
             let devices = match &p.devices {
                 Some(d) => d.clone(),
                 None => state
                     .first_fit_devices(&req, node)
                     .ok_or_else(|| SpecError::Invalid {
                         path: format!("pods[{i}]"),
-                        reason: format!("no devices on node {} fit the pod's demand", p.node),
+                        reason: format!(
+                            "does not fit node {}: no free device there meets the accelerator demand {:?}",
+                            p.node, req.accelerator
+                        ),
                     })?,
             };
             state

@@ -1,10 +1,21 @@
-//! Debug: times FFD on 100k heterogeneous items.
+//! Times FFD, then `pack` with a time budget, on heterogeneous 3-D items:
+//! `big [items (100000)] [budget_ms (1000)]`.
 use rightsizer_pack::rng::SplitMix64;
-use rightsizer_pack::{construct, BinType, Cost, Heuristic, Instance, Item, SizeNorm, Weights};
+use rightsizer_pack::{
+    construct, pack, BinType, Budget, Cost, Heuristic, Instance, Item, PackOptions, SizeNorm,
+    Weights,
+};
+use std::time::{Duration, Instant};
 
 fn main() {
+    let a: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|x| x.parse().expect("a number"))
+        .collect();
+    let n = a.first().copied().unwrap_or(100_000) as usize;
+    let ms = a.get(1).copied().unwrap_or(1000);
     let mut rng = SplitMix64::new(11);
-    let items = (0..100_000)
+    let items = (0..n)
         .map(|_| Item::new(vec![rng.range(50, 4000), rng.range(64, 16_384), 1]))
         .collect();
     let inst = Instance {
@@ -17,7 +28,19 @@ fn main() {
         ],
         open_bins: Vec::new(),
     };
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     let b = construct(&inst, Heuristic::ffd(SizeNorm::L2, Weights::AverageLoad)).unwrap();
-    println!("bins {} in {:?}", b.len(), t.elapsed());
+    println!("FFD: bins {} in {:?}", b.len(), t.elapsed());
+    let opts = PackOptions {
+        budget: Budget::time(Duration::from_millis(ms)),
+        ..PackOptions::default()
+    };
+    let t = Instant::now();
+    let r = pack(&inst, &opts).unwrap();
+    println!(
+        "pack, {ms} ms budget: bins {} {:?} in {:?}",
+        r.bin_count(),
+        r.termination,
+        t.elapsed()
+    );
 }

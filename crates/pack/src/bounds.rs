@@ -146,14 +146,14 @@ pub(crate) fn uniform_bins(p: &Prob, items: &[usize]) -> u64 {
 /// Lower bound on the cost of packing `items` (each fits some allowed type).
 pub(crate) fn cost_bound(p: &Prob, items: &[usize]) -> u64 {
     if p.uniform() {
-        return uniform_bins(p, items) * p.types[0].cost;
+        return uniform_bins(p, items).saturating_mul(p.types[0].cost);
     }
     // Open bins that already hold something are paid for whatever we do.
     let mut fixed = 0u64;
     let mut free = vec![0u64; p.d];
     for (t, used) in &p.open {
         if used.iter().any(|&u| u > 0) {
-            fixed += p.types[*t].cost;
+            fixed = fixed.saturating_add(p.types[*t].cost);
             for k in 0..p.d {
                 free[k] += p.types[*t].cap[k] - used[k];
             }
@@ -195,7 +195,7 @@ pub(crate) fn cost_bound(p: &Prob, items: &[usize]) -> u64 {
     }
     let cont = (best * (1.0 - 1e-12) - 1e-9).ceil().max(0.0) as u64;
     let open_any = p.open.iter().any(|(_, u)| u.iter().any(|&x| x > 0));
-    fixed + if open_any { cont } else { cont.max(single) }
+    fixed.saturating_add(if open_any { cont } else { cont.max(single) })
 }
 
 #[cfg(test)]

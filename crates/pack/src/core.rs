@@ -206,8 +206,15 @@ impl Sol {
         }
     }
 
+    /// Total cost of the used bins. [`crate::Instance::validate`] bounds
+    /// `bins × max cost` below `u64::MAX`, so the sum cannot overflow; it
+    /// saturates rather than wraps should a caller skip validation, so an
+    /// overflowed sum can never compare as cheap.
     pub fn cost(&self) -> u64 {
-        self.bins.iter().filter(|b| b.used()).map(|b| b.cost).sum()
+        self.bins
+            .iter()
+            .filter(|b| b.used())
+            .fold(0u64, |acc, b| acc.saturating_add(b.cost))
     }
 
     /// Lexicographic objective: unplaced items first, then cost.

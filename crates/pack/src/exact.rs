@@ -109,7 +109,7 @@ fn bound(ctx: &Ctx, sol: &Sol, pos: usize, cost: u64) -> u64 {
             .fold(0.0, f64::max);
         extra = extra.max(need - free * maxr);
     }
-    cost + (extra * (1.0 - 1e-12) - 1e-9).ceil().max(0.0) as u64
+    cost.saturating_add((extra * (1.0 - 1e-12) - 1e-9).ceil().max(0.0) as u64)
 }
 
 fn dfs(ctx: &mut Ctx, sol: &mut Sol, pos: usize, cost: u64) {
@@ -152,7 +152,7 @@ fn dfs(ctx: &mut Ctx, sol: &mut Sol, pos: usize, cost: u64) {
         let was_used = bin.used();
         let add = if was_used { 0 } else { bin.cost };
         sol.bins[b].add(i, &s);
-        dfs(ctx, sol, pos + 1, cost + add);
+        dfs(ctx, sol, pos + 1, cost.saturating_add(add));
         let bin = &mut sol.bins[b];
         bin.items.pop();
         for (l, x) in bin.load.iter_mut().zip(&s) {
@@ -173,7 +173,7 @@ fn dfs(ctx: &mut Ctx, sol: &mut Sol, pos: usize, cost: u64) {
         bin.add(i, &s);
         let c = bin.cost;
         sol.bins.push(bin);
-        dfs(ctx, sol, pos + 1, cost + c);
+        dfs(ctx, sol, pos + 1, cost.saturating_add(c));
         sol.bins.pop();
         ctx.remaining[t] += 1;
         if ctx.aborted {

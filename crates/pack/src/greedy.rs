@@ -4,6 +4,7 @@
 use crate::core::{Bin, Prob, Sol};
 use crate::result::BinSource;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 /// How the size of a multi-dimensional item is reduced to one number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -405,6 +406,43 @@ impl FitTree {
 /// Runs one heuristic, returning a complete packing (items that fit nowhere
 /// go to `unplaced`).
 pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
+    run_until(p, h, None)
+}
+
+/// Items left when a constructive heuristic's deadline passes go by next
+/// fit: into the last bin opened if it holds them, else a new bin. The
+/// packing stays complete, and the phase ends within a few item steps of
+/// the deadline (polled every 1,024 items).
+fn next_fit(
+    p: &Prob,
+    sol: &mut Sol,
+    remaining: &mut [u64],
+    avg: &[f64],
+    types: TypeRule,
+    i: usize,
+) {
+    let s = p.s(i);
+    if let Some(last) = sol.bins.last_mut() {
+        if p.allowed(i, last.ty) && last.fits(s) {
+            last.add(i, s);
+            return;
+        }
+    }
+    match choose_type(p, i, types, avg, remaining) {
+        Some(t) => {
+            remaining[t] -= 1;
+            let mut b = Bin::new_of_type(p, t);
+            b.add(i, s);
+            sol.bins.push(b);
+        }
+        None => sol.unplaced.push(i),
+    }
+}
+
+/// [`run`] that switches to next fit once `deadline` passes (`None`: never),
+/// so that the constructive phase honours a time budget at any size.
+pub(crate) fn run_until(p: &Prob, h: Heuristic, deadline: Option<Instant>) -> Sol {
+    let past = || deadline.is_some_and(|d| Instant::now() >= d);
     let mut sol = Sol::with_open_bins(p);
     let mut remaining: Vec<u64> = p.types.iter().map(|t| t.max).collect();
     let all: Vec<usize> = (0..p.n).collect();
@@ -447,6 +485,12 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
                 }
                 let i = order[pos];
                 pos += 1;
+                if pos % 1024 == 0 && past() {
+                    for &j in &order[pos - 1..] {
+                        next_fit(p, &mut sol, &mut remaining, &avg, types, j);
+                    }
+                    break;
+                }
                 let s = p.s(i);
                 let target = match fit {
                     Fit::First if p.d >= 2 => {
@@ -532,6 +576,12 @@ pub(crate) fn run(p: &Prob, h: Heuristic) -> Sol {
             let mut b = 0;
             loop {
                 if left.is_empty() {
+                    break;
+                }
+                if past() {
+                    for &j in &left {
+                        next_fit(p, &mut sol, &mut remaining, &avg, types, j);
+                    }
                     break;
                 }
                 if b == sol.bins.len() {
@@ -626,6 +676,58 @@ pub(crate) fn downsize(p: &Prob, sol: &mut Sol) {
             b.src = BinSource::New { bin_type: best };
             b.cost = p.types[best].cost;
             b.cap = p.types[best].cap.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instance::{BinType, Cost, Instance, Item};
+    use crate::rng::SplitMix64;
+
+    /// Issue 15 item 6: past its deadline a constructive heuristic finishes
+    /// by next fit; the packing is still complete and feasible, and with no
+    /// deadline nothing changes.
+    #[test]
+    fn past_the_deadline_the_rest_goes_by_next_fit() {
+        let mut rng = SplitMix64::new(4);
+        let items: Vec<Item> = (0..5000)
+            .map(|_| Item::new(vec![rng.range(1, 50), rng.range(1, 50)]))
+            .collect();
+        let mut inst = Instance {
+            items,
+            bin_types: vec![
+                BinType::new(vec![100, 100], Cost(10)),
+                BinType::new(vec![60, 150], Cost(8)),
+            ],
+            open_bins: vec![],
+        };
+        inst.bin_types[1].max_count = Some(20);
+        let p = Prob::new(&inst);
+        let past = Some(Instant::now());
+        for h in Heuristic::portfolio(p.n, p.d, p.types.len()) {
+            let full = run(&p, h);
+            let hurried = run_until(&p, h, past);
+            let mut seen = vec![0u32; p.n];
+            let mut per_type = [0u64; 2];
+            for b in &hurried.bins {
+                assert!((0..p.d).all(|k| b.load[k] <= b.cap[k]), "{}", h.name());
+                per_type[b.ty] += 1;
+                for &i in &b.items {
+                    seen[i as usize] += 1;
+                }
+            }
+            for &i in &hurried.unplaced {
+                seen[i] += 1;
+            }
+            assert!(seen.iter().all(|&c| c == 1), "{}", h.name());
+            assert!(per_type[1] <= 20);
+            // Never better than the full heuristic on this instance, and the
+            // full run is what `run` gives.
+            assert!(hurried.bins.len() >= full.bins.len(), "{}", h.name());
+            let again = run_until(&p, h, None);
+            assert_eq!(again.cost(), full.cost());
         }
     }
 }

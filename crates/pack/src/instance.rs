@@ -156,6 +156,21 @@ pub enum PackError {
     /// Zero dimensions.
     #[error("bin capacities have zero dimensions")]
     ZeroDimensions,
+    /// Bin costs so large that the cost of a packing could exceed `u64`
+    /// (every packing uses at most one bin per item plus the open bins, so
+    /// `bins × the largest cost` must fit, with one bin to spare for the
+    /// search's comparisons).
+    #[error(
+        "bin costs too large: {bins} bins at cost up to {max_cost} overflow u64 (the largest cost allowed for this instance is {limit})"
+    )]
+    CostOverflow {
+        /// Most bins a packing can use, plus one.
+        bins: u64,
+        /// The largest bin cost.
+        max_cost: u64,
+        /// The largest bin cost the instance may have.
+        limit: u64,
+    },
     /// A text instance could not be parsed.
     #[error("{file}:{line}: {message}")]
     Parse {
@@ -261,6 +276,25 @@ impl Instance {
                     .checked_add(sums[k])
                     .ok_or(PackError::Overflow { dim: k })?;
             }
+        }
+        self.check_cost_range()
+    }
+
+    /// Every packing uses at most one new bin per item plus the open bins,
+    /// so once `(items + open bins + 1) × max cost` fits in `u64` no sum of
+    /// bin costs the packer forms (a packing's cost, a bound, a candidate
+    /// plus one bin) can overflow.
+    fn check_cost_range(&self) -> Result<(), PackError> {
+        let max_cost = self.bin_types.iter().map(|t| t.cost.0).max().unwrap_or(0);
+        let bins = (self.items.len() as u64)
+            .saturating_add(self.open_bins.len() as u64)
+            .saturating_add(1);
+        if max_cost.checked_mul(bins).is_none() {
+            return Err(PackError::CostOverflow {
+                bins,
+                max_cost,
+                limit: u64::MAX / bins,
+            });
         }
         Ok(())
     }

@@ -75,10 +75,19 @@ pub fn ffd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
 /// assert_eq!(bins.len(), 2);
 /// ```
 pub fn bfd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
+    bfd_until(capacity, weights, None).expect("no deadline")
+}
+
+/// [`bfd`] that gives up (`None`) once `deadline` passes (polled every
+/// 1,024 items), so that the constructive phase itself honours a budget.
+fn bfd_until(capacity: u64, weights: &[u64], deadline: Option<Instant>) -> Option<Vec<Vec<usize>>> {
     let mut by_res: BTreeMap<(u64, usize), ()> = BTreeMap::new();
     let mut bins: Vec<Vec<usize>> = Vec::new();
     let mut res: Vec<u64> = Vec::new();
-    for i in decreasing(weights) {
+    for (k, i) in decreasing(weights).into_iter().enumerate() {
+        if k % 1024 == 1023 && deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
         let w = weights[i];
         let found = by_res.range((w, 0)..).next().map(|(&k, _)| k);
         let b = match found {
@@ -96,7 +105,7 @@ pub fn bfd(capacity: u64, weights: &[u64]) -> Vec<Vec<usize>> {
         res[b] = res[b].saturating_sub(w);
         by_res.insert((res[b], b), ());
     }
-    bins
+    Some(bins)
 }
 
 /// The Gilmore–Gomory LP bound computed by column generation.
@@ -207,6 +216,147 @@ fn to_sol(p: &Prob, bins: &[Vec<usize>]) -> Sol {
     sol
 }
 
+/// Above this many placeable items the 1-D path skips the per-item searches
+/// (tabu repair, bin completion, consistent neighbourhood search): their
+/// set-up alone is linear or worse in the items and bins and a single step
+/// scans every bin, so a time budget could not be honoured (100k items
+/// overran a 1 s budget by 0.9 s, 1M items by 275 s). What remains scales:
+/// FFD, BFD, the L2/Fekete–Schepers bounds, the column-generation LP over
+/// the distinct sizes and its rounding.
+pub(crate) const LARGE_1D: usize = 20_000;
+
+/// The 1-D path for more than [`LARGE_1D`] items. Each step runs only when
+/// the budget allows it; FFD always runs (it is the answer when the budget
+/// is already spent).
+fn solve_large(
+    p: &Prob,
+    opts: &PackOptions,
+    start: Instant,
+    placeable: &[usize],
+    w: &[u64],
+) -> PackResult {
+    let c = p.types[0].cap[0];
+    let cost = p.types[0].cost;
+    let mut clock = Clock::new(opts.budget);
+    let mut work = WorkCounters {
+        heuristics: 1,
+        ..WorkCounters::default()
+    };
+    let mut is_placeable = vec![false; p.n];
+    for &i in placeable {
+        is_placeable[i] = true;
+    }
+    let unplaced: Vec<usize> = (0..p.n).filter(|&i| !is_placeable[i]).collect();
+    let with_unplaced = |bins: &[Vec<usize>]| {
+        let global: Vec<Vec<usize>> = bins
+            .iter()
+            .map(|b| b.iter().map(|&j| placeable[j]).collect())
+            .collect();
+        let mut s = to_sol(p, &global);
+        s.unplaced = unplaced.clone();
+        s
+    };
+    let mut best_local = ffd(c, w);
+    let mut name = "ffd";
+    clock.used += 1;
+    // Building the result costs a few times what converting a packing to
+    // the working form does: measure that and keep four times it in reserve, so
+    // the optional steps below end before the time budget does.
+    let t0 = Instant::now();
+    let ffd_sol = with_unplaced(&best_local);
+    let reserve = t0.elapsed() * 4;
+    let mut improved = false;
+    let deadline = |share: u32| {
+        opts.budget
+            .time
+            .map(|t| start + (t * share / 100).saturating_sub(reserve))
+    };
+    let past = |d: Option<Instant>| d.is_some_and(|d| Instant::now() >= d);
+    if !clock.out() && !past(deadline(50)) {
+        work.heuristics += 1;
+        clock.used += 1;
+        match bfd_until(c, w, deadline(50)) {
+            Some(b) if b.len() < best_local.len() => {
+                best_local = b;
+                name = "bfd";
+                improved = true;
+            }
+            _ => {}
+        }
+    }
+    // L2 and Fekete–Schepers sort the items; L1 is a single pass.
+    let mut lb_bins = if clock.out() || past(deadline(40)) {
+        bounds::l1(c, w)
+    } else {
+        bounds::one_dim(c, w)
+    };
+    let mut lp_stopped_by_time = false;
+    if (best_local.len() as u64) > lb_bins && !clock.out() && !past(deadline(85)) {
+        let deadline = deadline(85);
+        // Seed the pool with an even sample of at most 4,096 of the
+        // incumbent's bins: all of them (hundreds of thousands) cost more to
+        // load than the LP needs, none makes it converge slowly.
+        let step = best_local.len().div_ceil(4096).max(1);
+        let seed: Vec<Vec<usize>> = best_local.iter().step_by(step).cloned().collect();
+        let r = colgen::lp_bound(
+            c,
+            w,
+            &[&seed],
+            CgLimits {
+                target: best_local.len() as u64,
+                deadline,
+                max_iterations: opts
+                    .budget
+                    .iterations
+                    .map_or(1_000_000, |m| m.saturating_sub(clock.used) / 2)
+                    .max(1),
+                lazy: false,
+            },
+        );
+        work.lp_iterations += r.iterations;
+        clock.used += r.iterations.max(1);
+        lp_stopped_by_time = !r.converged && past(deadline);
+        lb_bins = lb_bins.max(r.bound);
+        if (best_local.len() as u64) > lb_bins && !r.patterns.is_empty() && !clock.out() {
+            let rounded = round_lp(c, w, &r.patterns);
+            work.heuristics += 1;
+            if rounded.len() < best_local.len() {
+                best_local = rounded;
+                name = "lp-rounding";
+                improved = true;
+            }
+        }
+    }
+    let stopped_by_time = past(deadline(100)) || lp_stopped_by_time;
+    let best = if improved {
+        with_unplaced(&best_local)
+    } else {
+        ffd_sol
+    };
+    let objective = best.cost();
+    let lb = lb_bins.saturating_mul(cost);
+    let proven = objective <= lb;
+    let termination = if proven {
+        Termination::Optimal
+    } else if clock.out() {
+        clock.hit.unwrap_or(Termination::TimeLimit)
+    } else if stopped_by_time {
+        Termination::TimeLimit
+    } else {
+        Termination::Exhausted
+    };
+    finish(
+        &best,
+        objective,
+        if proven { objective } else { lb.min(objective) },
+        proven,
+        termination,
+        name.to_string(),
+        work,
+        start,
+    )
+}
+
 /// The 1-D path of [`crate::pack`].
 pub(crate) fn solve(
     p: &Prob,
@@ -226,6 +376,9 @@ pub(crate) fn solve(
             .map(|b| b.into_iter().map(|j| placeable[j]).collect())
             .collect()
     };
+    if placeable.len() > LARGE_1D {
+        return solve_large(p, opts, start, placeable, &w);
+    }
     let f = map(ffd(c, &w));
     let b = map(bfd(c, &w));
     let (mut best, name) = if b.len() < f.len() {
@@ -233,12 +386,18 @@ pub(crate) fn solve(
     } else {
         (to_sol(p, &f), "ffd")
     };
-    best.unplaced = (0..p.n).filter(|i| !placeable.contains(i)).collect();
+    // `placeable` is ascending; a mask keeps this linear (`contains` made
+    // the 1-D path quadratic in the item count).
+    let mut is_placeable = vec![false; p.n];
+    for &i in placeable {
+        is_placeable[i] = true;
+    }
+    let unplaced: Vec<usize> = (0..p.n).filter(|&i| !is_placeable[i]).collect();
+    best.unplaced = unplaced.clone();
     let mut lb_bins = bounds::one_dim(c, &w);
     let mut clock = Clock::new(opts.budget);
     let mut rng = SplitMix64::new(opts.seed ^ 0x1D1D);
-    let mut lb = lb_bins * cost;
-    let unplaced: Vec<usize> = (0..p.n).filter(|i| !placeable.contains(i)).collect();
+    let mut lb = lb_bins.saturating_mul(cost);
     // Phase 0: a short tabu run (cheap wins on easy instances).
     if best.cost() > lb {
         let mut short = Clock::new(Budget {
@@ -296,7 +455,7 @@ pub(crate) fn solve(
     run_cg(&best, 8, 20, &mut clock, &mut work, &mut lb_bins);
     // LP diving needs cheap (dynamic-programming) pricing; when it runs,
     // phase 1 gets a smaller share.
-    let diving = best.cost() > lb_bins * cost && colgen::dp_pricing(c, &w);
+    let diving = best.cost() > lb_bins.saturating_mul(cost) && colgen::dp_pricing(c, &w);
     // Phase 1: randomized bin-completion restarts aimed at the bound.
     let phase1_end = opts
         .budget
@@ -386,7 +545,7 @@ pub(crate) fn solve(
         }
     }
     let cg = run_cg(&best, 48, 5, &mut clock, &mut work, &mut lb_bins);
-    lb = lb_bins * cost;
+    lb = lb_bins.saturating_mul(cost);
     // Phase 2a: LP diving (fix patterns of the LP solution, re-solve the
     // residual), each time aiming at one bin fewer than the incumbent.
     let dive_end = opts.budget.time.map(|t| start + t * 95 / 100);

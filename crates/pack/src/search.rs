@@ -14,6 +14,52 @@ pub(crate) struct Repair {
     pub iterations: u64,
 }
 
+/// Until when moving item `i` into bin `b` is tabu. Dense (`items × bins`)
+/// when that is small; otherwise a short list per item of the entries still
+/// in force, since a dense table is quadratic in the instance (100k items:
+/// 32 GB). Expired entries (until ≤ now) read as 0 either way and the
+/// iteration count only grows, so both give the same answers.
+enum TabuTable {
+    Dense { nb: usize, until: Vec<u64> },
+    PerItem(Vec<Vec<(u32, u64)>>),
+}
+
+/// Largest dense table, in entries (32 MB).
+const DENSE_TABU_ENTRIES: usize = 1 << 22;
+
+impl TabuTable {
+    fn new(items: usize, bins: usize) -> Self {
+        match items.checked_mul(bins) {
+            Some(e) if e <= DENSE_TABU_ENTRIES => TabuTable::Dense {
+                nb: bins,
+                until: vec![0; e],
+            },
+            _ => TabuTable::PerItem(vec![Vec::new(); items]),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize, b: usize) -> u64 {
+        match self {
+            TabuTable::Dense { nb, until } => until[i * nb + b],
+            TabuTable::PerItem(l) => l[i].iter().find(|e| e.0 as usize == b).map_or(0, |e| e.1),
+        }
+    }
+
+    /// Sets the entry at iteration `now`, dropping the item's expired ones.
+    #[inline]
+    fn set(&mut self, i: usize, b: usize, v: u64, now: u64) {
+        match self {
+            TabuTable::Dense { nb, until } => until[i * *nb + b] = v,
+            TabuTable::PerItem(l) => {
+                let l = &mut l[i];
+                l.retain(|e| e.1 > now && e.0 as usize != b);
+                l.push((b as u32, v));
+            }
+        }
+    }
+}
+
 /// Tabu search state over fixed bins.
 pub(crate) struct Tabu<'a> {
     p: &'a Prob,
@@ -28,7 +74,7 @@ pub(crate) struct Tabu<'a> {
     /// index of the item inside its bin's item list
     slot: Vec<u32>,
     w: Vec<f64>,
-    tabu: Vec<u64>,
+    tabu: TabuTable,
     nb: usize,
     over: f64,
     iter: u64,
@@ -67,7 +113,7 @@ impl<'a> Tabu<'a> {
             pos,
             slot,
             w,
-            tabu: vec![0; m * nb],
+            tabu: TabuTable::new(m, nb),
             nb,
             over: 0.0,
             iter: 0,
@@ -202,7 +248,10 @@ impl<'a> Tabu<'a> {
                     iterations: self.iter - start,
                 };
             }
-            if (self.iter - start) % 64 == 0 && stop(self.iter - start) {
+            // One iteration scans every bin: with many bins poll the budget
+            // every iteration, or a time limit overruns by 64 scans.
+            let stride = if self.nb > 1024 { 1 } else { 64 };
+            if (self.iter - start) % stride == 0 && stop(self.iter - start) {
                 break;
             }
             self.iter += 1;
@@ -229,7 +278,7 @@ impl<'a> Tabu<'a> {
                         // move
                         let d = ea_rm - ea + self.excess_delta(b, Some(i), None) - eb;
                         if d <= best_delta + 1e-12
-                            && (!*tabu_i.get_or_insert(self.tabu[i * self.nb + b] > it)
+                            && (!*tabu_i.get_or_insert(self.tabu.get(i, b) > it)
                                 || self.over + d < best_over - 1e-9)
                         {
                             consider(
@@ -261,8 +310,8 @@ impl<'a> Tabu<'a> {
                             if d > best_delta + 1e-12 {
                                 continue;
                             }
-                            let tabu_s = *tabu_i.get_or_insert(self.tabu[i * self.nb + b] > it)
-                                || self.tabu[j * self.nb + a] > it;
+                            let tabu_s = *tabu_i.get_or_insert(self.tabu.get(i, b) > it)
+                                || self.tabu.get(j, a) > it;
                             if !tabu_s || self.over + d < best_over - 1e-9 {
                                 consider(
                                     &mut best_delta,
@@ -284,10 +333,10 @@ impl<'a> Tabu<'a> {
             let from = self.pos[i] as usize;
             let tenure = (0.6 * n_over_items as f64) as u64 + rng.below(10) + 1;
             self.relocate(i, to);
-            self.tabu[i * self.nb + from] = it + tenure;
+            self.tabu.set(i, from, it + tenure, it);
             if j != usize::MAX {
                 self.relocate(j, from);
-                self.tabu[j * self.nb + to] = it + tenure;
+                self.tabu.set(j, to, it + tenure, it);
             }
             if self.over < best_over {
                 best_over = self.over;

@@ -149,10 +149,19 @@ pub fn pack(inst: &Instance, opts: &PackOptions) -> Result<PackResult, PackError
 
     let portfolio = Heuristic::portfolio(p.n, p.d, p.types.len());
     work.heuristics = portfolio.len() as u64;
+    // The constructive phase honours a time budget too: past 40% of it the
+    // heuristics finish their remaining items by next fit.
+    let deadline = opts.budget.time.map(|t| start + t * 2 / 5);
     let sols: Vec<Sol> = if opts.parallel {
-        portfolio.par_iter().map(|&h| greedy::run(&p, h)).collect()
+        portfolio
+            .par_iter()
+            .map(|&h| greedy::run_until(&p, h, deadline))
+            .collect()
     } else {
-        portfolio.iter().map(|&h| greedy::run(&p, h)).collect()
+        portfolio
+            .iter()
+            .map(|&h| greedy::run_until(&p, h, deadline))
+            .collect()
     };
     let (best_idx, _) = sols
         .iter()

@@ -279,7 +279,7 @@ pub(crate) fn single_type(
             .min_by_key(|s| s.key())
             .expect("portfolio is never empty");
         work.heuristics += portfolio.len() as u64;
-        let sub_lb = bounds::uniform_bins(&sub, &items) * sub.types[0].cost;
+        let sub_lb = bounds::uniform_bins(&sub, &items).saturating_mul(sub.types[0].cost);
         // half of what is left for the first type, all of the rest for
         // the last
         let mut sc = clock.share(if idx + 1 == tries { 0.5 } else { 0.35 });

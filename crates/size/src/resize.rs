@@ -34,7 +34,9 @@
 //! 6. PodDisruptionBudget-style limit: steps are grouped in waves; within a
 //!    wave at most `max_disruptions_per_workload` steps per workload restart
 //!    or evict a pod. Within a wave all steps are shrinks, or all grows, so
-//!    they may run concurrently in any order; migrations get a wave each.
+//!    they may run concurrently in any order. Migrations share a wave within
+//!    the same budget as long as none lands on a node another migration of
+//!    the wave vacates.
 //!
 //! Planning is deterministic: pods are visited in ID order and every choice
 //! has an explicit tie-break.
@@ -75,7 +77,14 @@ pub struct ResizeProblem {
 
 impl ResizeProblem {
     /// Builds the problem from a cluster document (validated by the model).
+    /// A cluster without nodes is an error (there is nothing to resize on).
     pub fn from_spec(spec: &ClusterSpec, base: &[AcceleratorModel]) -> Result<Self, SpecError> {
+        if spec.nodes.is_empty() {
+            return Err(SpecError::Invalid {
+                path: "nodes".into(),
+                reason: "a cluster needs at least one node".into(),
+            });
+        }
         let state = spec.to_state(base)?;
         let by_id: BTreeMap<_, _> = spec.workloads.iter().map(|w| (&w.id, w)).collect();
         let pods = spec
@@ -114,7 +123,11 @@ impl ResizeProblem {
 }
 
 /// A target size for one container, of one pod or of every pod of a workload.
-/// A zero or missing cpu/memory keeps the current amount.
+///
+/// A missing cpu/memory keeps the current amount (in the Rust API a zero
+/// field means "missing"). In a document an explicit `0` is refused when it
+/// is read (`cpu: "0"` is not a size; omit the field to keep the current
+/// one), and [`plan`] refuses a target that changes neither cpu nor memory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResizeTarget {
@@ -127,11 +140,39 @@ pub struct ResizeTarget {
     /// Container name.
     pub container: String,
     /// New requests (cpu and memory only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "explicit_sizes")]
     pub requests: Resources,
     /// New limits; when absent limits follow requests proportionally.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "explicit_sizes_opt"
+    )]
     pub limits: Option<Resources>,
+}
+
+/// Reads `Resources`, refusing an explicit zero cpu or memory: in a target a
+/// zero would silently mean "unchanged".
+fn explicit_sizes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Resources, D::Error> {
+    use serde::de::Error as _;
+    let v = Value::deserialize(d)?;
+    let r = Resources::deserialize(&v).map_err(D::Error::custom)?;
+    if let Value::Object(m) = &v {
+        for (key, zero) in [("cpu", r.cpu.is_zero()), ("memory", r.memory.is_zero())] {
+            if zero && m.contains_key(key) {
+                return Err(D::Error::custom(format!(
+                    "{key}: an explicit 0 is not a size; omit `{key}` to keep the current value"
+                )));
+            }
+        }
+    }
+    Ok(r)
+}
+
+fn explicit_sizes_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Resources>, D::Error> {
+    explicit_sizes(d).map(Some)
 }
 
 /// A targets document.
@@ -267,13 +308,6 @@ impl ResizeStep {
 #[serde(rename_all = "snake_case", tag = "kind")]
 #[non_exhaustive]
 pub enum UnresolvedReason {
-    /// The target names a pod or workload with no running pod.
-    UnknownPod,
-    /// The pod has no such container (or it is a non-restartable init container).
-    UnknownContainer {
-        /// Container name.
-        container: String,
-    },
     /// The target sets a resource other than cpu and memory.
     NotResizable {
         /// Resource.
@@ -366,6 +400,66 @@ pub enum ResizeError {
         /// Index in the targets list.
         index: usize,
     },
+    /// A target names a pod that is not running in the cluster.
+    #[error("targets[{index}].pod: unknown pod {pod:?}")]
+    UnknownPod {
+        /// Index in the targets list.
+        index: usize,
+        /// The pod named.
+        pod: String,
+    },
+    /// A target names a workload with no running pod in the cluster.
+    #[error("targets[{index}].workload: no running pod of workload {workload:?}")]
+    UnknownWorkload {
+        /// Index in the targets list.
+        index: usize,
+        /// The workload named.
+        workload: String,
+    },
+    /// A target names a container the pod does not have (or a
+    /// non-restartable init container, which cannot be resized).
+    #[error("targets[{index}].container: pod {pod} has no resizable container {container:?}")]
+    UnknownContainer {
+        /// Index in the targets list.
+        index: usize,
+        /// The pod (the first one lacking it, for a workload target).
+        pod: String,
+        /// The container named.
+        container: String,
+    },
+    /// Two targets for the same pod (or workload) and container.
+    #[error("targets[{index}]: duplicate of targets[{first}] (same {subject} and container {container:?})")]
+    DuplicateTarget {
+        /// Index of the second occurrence.
+        index: usize,
+        /// Index of the first.
+        first: usize,
+        /// `pod <name>` or `workload <name>`.
+        subject: String,
+        /// The container.
+        container: String,
+    },
+    /// A target that changes neither cpu nor memory.
+    #[error("targets[{index}]: sets neither a cpu nor a memory request or limit")]
+    EmptyTarget {
+        /// Index in the targets list.
+        index: usize,
+    },
+}
+
+impl ResizeError {
+    /// The index of the offending target, for errors about one target.
+    pub fn target_index(&self) -> Option<usize> {
+        match self {
+            ResizeError::TargetWithoutSubject { index }
+            | ResizeError::UnknownPod { index, .. }
+            | ResizeError::UnknownWorkload { index, .. }
+            | ResizeError::UnknownContainer { index, .. }
+            | ResizeError::DuplicateTarget { index, .. }
+            | ResizeError::EmptyTarget { index } => Some(*index),
+            ResizeError::Apply { .. } => None,
+        }
+    }
 }
 
 fn cpu_mem(r: &Resources) -> (MilliCpu, Bytes) {
@@ -484,48 +578,95 @@ fn short_dim(req: &Resources, cap: &Resources) -> Option<Dimension> {
     req.first_short(cap)
 }
 
-/// Plans the resizes. Bad targets become [`Unresolved`] entries; only a
-/// target naming neither pod nor workload is an error.
+/// Checks what makes a targets list meaningless before anything is
+/// planned: no subject, an unknown pod, workload or container, a duplicate
+/// (same pod or workload and container), a target that changes nothing.
+fn check_targets(problem: &ResizeProblem, targets: &[ResizeTarget]) -> Result<(), ResizeError> {
+    let mut workload_pods: BTreeMap<&WorkloadId, Vec<&PodId>> = BTreeMap::new();
+    for (p, i) in &problem.pods {
+        workload_pods.entry(&i.workload).or_default().push(p);
+    }
+    let mut seen: BTreeMap<(bool, &str, &str), usize> = BTreeMap::new();
+    for (index, t) in targets.iter().enumerate() {
+        let (key, pods): ((bool, &str, &str), Vec<&PodId>) = match (&t.pod, &t.workload) {
+            (Some(p), _) => {
+                let Some((id, _)) = problem.pods.get_key_value(p) else {
+                    return Err(ResizeError::UnknownPod {
+                        index,
+                        pod: p.to_string(),
+                    });
+                };
+                ((true, p.as_str(), t.container.as_str()), vec![id])
+            }
+            (None, Some(w)) => {
+                let Some(v) = workload_pods.get(w) else {
+                    return Err(ResizeError::UnknownWorkload {
+                        index,
+                        workload: w.to_string(),
+                    });
+                };
+                ((false, w.as_str(), t.container.as_str()), v.clone())
+            }
+            (None, None) => return Err(ResizeError::TargetWithoutSubject { index }),
+        };
+        if let Some(&first) = seen.get(&key) {
+            return Err(ResizeError::DuplicateTarget {
+                index,
+                first,
+                subject: format!("{} {}", if key.0 { "pod" } else { "workload" }, key.1),
+                container: t.container.clone(),
+            });
+        }
+        seen.insert(key, index);
+        for pod in pods {
+            let mut tmpl = problem.pods[pod].template.clone();
+            if container_mut(&mut tmpl, &t.container).is_none() {
+                return Err(ResizeError::UnknownContainer {
+                    index,
+                    pod: pod.to_string(),
+                    container: t.container.clone(),
+                });
+            }
+        }
+        let limits_zero = t
+            .limits
+            .as_ref()
+            .is_none_or(|l| l.cpu.is_zero() && l.memory.is_zero());
+        if t.requests.cpu.is_zero() && t.requests.memory.is_zero() && limits_zero {
+            return Err(ResizeError::EmptyTarget { index });
+        }
+    }
+    Ok(())
+}
+
+/// Plans the resizes. A meaningless targets list is an error (see
+/// [`ResizeError`]: unknown pod, workload or container, duplicate, empty
+/// target); targets that cannot be reached become [`Unresolved`] entries
+/// with the reason.
 pub fn plan(
     problem: &ResizeProblem,
     targets: &[ResizeTarget],
     config: &ResizeConfig,
 ) -> Result<ResizePlan, ResizeError> {
+    check_targets(problem, targets)?;
     let mut unresolved = Vec::new();
     // 1. Desired templates per pod: workload targets first, then pod targets.
     let mut desired: BTreeMap<PodId, (PodTemplate, LimitTargets)> = BTreeMap::new();
     let mut ordered: Vec<(usize, &ResizeTarget)> = targets.iter().enumerate().collect();
     ordered.sort_by_key(|(i, t)| (t.pod.is_some(), *i));
     let mut bad_pods: BTreeSet<PodId> = BTreeSet::new();
+    let mut workload_pods: BTreeMap<&WorkloadId, Vec<PodId>> = BTreeMap::new();
+    for (p, i) in &problem.pods {
+        workload_pods
+            .entry(&i.workload)
+            .or_default()
+            .push(p.clone());
+    }
     for (index, t) in ordered {
+        // `check_targets` guarantees the subject and its pods exist.
         let pods: Vec<PodId> = match (&t.pod, &t.workload) {
-            (Some(p), _) => {
-                if problem.pods.contains_key(p) {
-                    vec![p.clone()]
-                } else {
-                    unresolved.push(Unresolved {
-                        pod: p.to_string(),
-                        reason: UnresolvedReason::UnknownPod,
-                    });
-                    continue;
-                }
-            }
-            (None, Some(w)) => {
-                let v: Vec<PodId> = problem
-                    .pods
-                    .iter()
-                    .filter(|(_, i)| &i.workload == w)
-                    .map(|(p, _)| p.clone())
-                    .collect();
-                if v.is_empty() {
-                    unresolved.push(Unresolved {
-                        pod: w.to_string(),
-                        reason: UnresolvedReason::UnknownPod,
-                    });
-                    continue;
-                }
-                v
-            }
+            (Some(p), _) => vec![p.clone()],
+            (None, Some(w)) => workload_pods[w].clone(),
             (None, None) => return Err(ResizeError::TargetWithoutSubject { index }),
         };
         let extra = t.requests.ephemeral_storage != Bytes::ZERO
@@ -548,26 +689,16 @@ pub fn plan(
             let entry = desired
                 .entry(pod.clone())
                 .or_insert_with(|| (problem.pods[&pod].template.clone(), Vec::new()));
-            match container_mut(&mut entry.0, &t.container) {
-                Some(c) => {
-                    if !t.requests.cpu.is_zero() {
-                        c.requests.cpu = t.requests.cpu;
-                    }
-                    if !t.requests.memory.is_zero() {
-                        c.requests.memory = t.requests.memory;
-                    }
-                    entry.1.retain(|(n, _)| n != &t.container);
-                    entry.1.push((t.container.clone(), t.limits.clone()));
+            // `check_targets` guarantees the container exists.
+            if let Some(c) = container_mut(&mut entry.0, &t.container) {
+                if !t.requests.cpu.is_zero() {
+                    c.requests.cpu = t.requests.cpu;
                 }
-                None => {
-                    unresolved.push(Unresolved {
-                        pod: pod.to_string(),
-                        reason: UnresolvedReason::UnknownContainer {
-                            container: t.container.clone(),
-                        },
-                    });
-                    bad_pods.insert(pod);
+                if !t.requests.memory.is_zero() {
+                    c.requests.memory = t.requests.memory;
                 }
+                entry.1.retain(|(n, _)| n != &t.container);
+                entry.1.push((t.container.clone(), t.limits.clone()));
             }
         }
     }
@@ -803,75 +934,58 @@ pub fn plan(
     }
     phases.push((steps2, false));
     // Phase 3: migrate pods whose node could never hold them.
-    let migrate = |state: &mut ClusterState, p: &Pending| -> Option<ResizeStep> {
-        let placement = state.placements()[&p.pod].clone();
-        let mut req = placement.request.clone();
-        req.resources = p.new_request.clone();
-        let mut best: Option<(
-            u64,
-            u64,
-            NodeIndex,
-            rightsizer_model::cluster::DeviceAssignment,
-        )> = None;
-        for i in 0..state.len() {
-            let n = NodeIndex(i as u32);
-            if n == placement.node {
-                continue;
-            }
-            let Some(dev) = state.first_fit_devices(&req, n) else {
-                continue;
-            };
-            if state.check(&req, n, &dev).is_ok() {
-                let free = &state.node_free(n).resources;
-                let key = (
-                    free.cpu.get() - req.resources.cpu.get(),
-                    free.memory.get() - req.resources.memory.get(),
+    // Destinations come from an index of the nodes by free (cpu, memory):
+    // the best fit is the first node from the request upwards that passes
+    // the full check, so a migration no longer scans every node.
+    let mut free_index = FreeIndex::new(&state);
+    let migrate =
+        |state: &mut ClusterState, index: &mut FreeIndex, p: &Pending| -> Option<ResizeStep> {
+            let placement = state.placements()[&p.pod].clone();
+            let mut req = placement.request.clone();
+            req.resources = p.new_request.clone();
+            let (to, dev) = index.best_fit(state, &req, placement.node)?;
+            let from_id = state.node(placement.node).id.clone();
+            state.release(&p.pod).ok()?;
+            if state.allocate(p.pod.clone(), &req, to, &dev).is_err() {
+                // Cannot happen (checked); restore.
+                let _ = state.allocate(
+                    p.pod.clone(),
+                    &placement.request,
+                    placement.node,
+                    &placement.devices,
                 );
-                if best.as_ref().is_none_or(|b| (key.0, key.1) < (b.0, b.1)) {
-                    best = Some((key.0, key.1, n, dev));
-                }
+                return None;
             }
-        }
-        let (_, _, to, dev) = best?;
-        let from_id = state.node(placement.node).id.clone();
-        state.release(&p.pod).ok()?;
-        if state.allocate(p.pod.clone(), &req, to, &dev).is_err() {
-            // Cannot happen (checked); restore.
-            let _ = state.allocate(
-                p.pod.clone(),
-                &placement.request,
-                placement.node,
-                &placement.devices,
-            );
-            return None;
-        }
-        Some(ResizeStep {
-            index: 0,
-            wave: 0,
-            pod: p.pod.clone(),
-            workload: problem.pods[&p.pod].workload.clone(),
-            node: from_id.clone(),
-            action: StepAction::Migrate {
-                from: from_id,
-                to: state.node(to).id.clone(),
-            },
-            containers: p.changes.clone(),
-            new_request: p.new_request.clone(),
-            patch: eviction(&config.namespace, &p.pod),
-            unsafe_reasons: Vec::new(),
-        })
-    };
+            index.update(state, placement.node);
+            index.update(state, to);
+            Some(ResizeStep {
+                index: 0,
+                wave: 0,
+                pod: p.pod.clone(),
+                workload: problem.pods[&p.pod].workload.clone(),
+                node: from_id.clone(),
+                action: StepAction::Migrate {
+                    from: from_id,
+                    to: state.node(to).id.clone(),
+                },
+                containers: p.changes.clone(),
+                new_request: p.new_request.clone(),
+                patch: eviction(&config.namespace, &p.pod),
+                unsafe_reasons: Vec::new(),
+            })
+        };
     let mut steps3 = Vec::new();
     let mut deferred = Vec::new();
+    let mut no_fit_memo = NoFitMemo::new();
     for p in rest {
         if infeasible_here(&p, &state) {
             if config.allow_migration {
-                if let Some(s) = migrate(&mut state, &p) {
+                if let Some(s) = migrate(&mut state, &mut free_index, &p) {
                     steps3.push((s, false));
                     continue;
                 }
             }
-            unresolved.push(no_fit(&p, &state));
+            unresolved.push(no_fit(&p, &state, &mut no_fit_memo));
         } else {
             deferred.push(p);
         }
@@ -882,6 +996,7 @@ pub fn plan(
     let mut still = Vec::new();
     for p in deferred {
         if let Some(s) = in_place(&mut state, &p)? {
+            free_index.update(&state, state.placements()[&p.pod].node);
             steps4.push(s);
         } else {
             still.push(p);
@@ -892,7 +1007,7 @@ pub fn plan(
     let mut steps5 = Vec::new();
     for p in still {
         if config.allow_migration {
-            if let Some(s) = migrate(&mut state, &p) {
+            if let Some(s) = migrate(&mut state, &mut free_index, &p) {
                 steps5.push((s, false));
                 continue;
             }
@@ -922,11 +1037,31 @@ pub fn plan(
             continue;
         }
         if sequential {
+            // Migrations, in planned order, share a wave while no workload
+            // exceeds its disruption budget and no migration lands on a node
+            // an earlier one of the wave vacates (it may need that space).
+            // Then the wave's migrations fit in any order: each destination
+            // held its pod next to the earlier arrivals, and a departure
+            // only frees space.
+            let mut count: BTreeMap<WorkloadId, usize> = BTreeMap::new();
+            let mut vacated: BTreeSet<NodeId> = BTreeSet::new();
             for (mut s, _) in ph {
+                let (from, to) = match &s.action {
+                    StepAction::Migrate { from, to } => (from.clone(), to.clone()),
+                    _ => (s.node.clone(), s.node.clone()),
+                };
+                let c = count.get(&s.workload).copied().unwrap_or(0);
+                if c >= k || vacated.contains(&to) {
+                    wave_base += 1;
+                    count.clear();
+                    vacated.clear();
+                }
                 s.wave = wave_base;
-                wave_base += 1;
+                *count.entry(s.workload.clone()).or_insert(0) += 1;
+                vacated.insert(from);
                 steps.push(s);
             }
+            wave_base += 1;
             continue;
         }
         // Split the phase into segments at each mixed step (one dimension up,
@@ -977,7 +1112,32 @@ pub fn plan(
     })
 }
 
-fn no_fit(p: &Pending, state: &ClusterState) -> Unresolved {
+/// Per new request, what [`no_fit`] learns from scanning every node (the
+/// allocatable never changes): the binding dimension and whether some node
+/// could hold it. Pods of one workload share a request, so each distinct
+/// request is scanned once.
+type NoFitMemo = std::collections::HashMap<Resources, (Dimension, bool)>;
+
+fn no_fit(p: &Pending, state: &ClusterState, memo: &mut NoFitMemo) -> Unresolved {
+    let (dimension, fits_somewhere) = memo
+        .entry(p.new_request.clone())
+        .or_insert_with(|| scan_no_fit(p, state))
+        .clone();
+    let node = state.placements()[&p.pod].node;
+    Unresolved {
+        pod: p.pod.to_string(),
+        reason: if fits_somewhere {
+            UnresolvedReason::InsufficientCapacity {
+                dimension: short_dim(&p.new_request, &state.node(node).allocatable)
+                    .unwrap_or(dimension),
+            }
+        } else {
+            UnresolvedReason::NoNodeFits { dimension }
+        },
+    }
+}
+
+fn scan_no_fit(p: &Pending, state: &ClusterState) -> (Dimension, bool) {
     // Binding dimension: on the node that comes closest (fewest short
     // dimensions, then smallest worst ratio), the most overshot dimension.
     let mut best: Option<(usize, f64, Dimension)> = None;
@@ -1013,20 +1173,68 @@ fn no_fit(p: &Pending, state: &ClusterState) -> Unresolved {
         }
     }
     let dimension = best.map_or(Dimension::Cpu, |b| b.2);
-    let node = state.placements()[&p.pod].node;
     let fits_somewhere = state
         .nodes()
         .iter()
         .any(|n| p.new_request.first_short(&n.allocatable).is_none());
-    Unresolved {
-        pod: p.pod.to_string(),
-        reason: if fits_somewhere {
-            UnresolvedReason::InsufficientCapacity {
-                dimension: short_dim(&p.new_request, &state.node(node).allocatable)
-                    .unwrap_or(dimension),
+    (dimension, fits_somewhere)
+}
+
+/// Nodes ordered by free (cpu, memory, index), kept current as pods move.
+struct FreeIndex {
+    keys: Vec<(u64, u64)>,
+    set: BTreeSet<(u64, u64, u32)>,
+}
+
+impl FreeIndex {
+    fn key(state: &ClusterState, n: NodeIndex) -> (u64, u64) {
+        let f = &state.node_free(n).resources;
+        (f.cpu.get(), f.memory.get())
+    }
+
+    fn new(state: &ClusterState) -> Self {
+        let keys: Vec<(u64, u64)> = (0..state.len())
+            .map(|i| Self::key(state, NodeIndex(i as u32)))
+            .collect();
+        let set = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.0, k.1, i as u32))
+            .collect();
+        FreeIndex { keys, set }
+    }
+
+    fn update(&mut self, state: &ClusterState, n: NodeIndex) {
+        let i = n.0 as usize;
+        let old = self.keys[i];
+        self.set.remove(&(old.0, old.1, n.0));
+        let k = Self::key(state, n);
+        self.keys[i] = k;
+        self.set.insert((k.0, k.1, n.0));
+    }
+
+    /// The node other than `except` with the least free (cpu, then memory)
+    /// left after `req` that holds it now, with its devices; ties: the
+    /// lowest index.
+    fn best_fit(
+        &self,
+        state: &ClusterState,
+        req: &rightsizer_model::workload::PodRequest,
+        except: NodeIndex,
+    ) -> Option<(NodeIndex, rightsizer_model::cluster::DeviceAssignment)> {
+        let (cpu, mem) = (req.resources.cpu.get(), req.resources.memory.get());
+        for &(_, fm, i) in self.set.range((cpu, 0, 0)..) {
+            let n = NodeIndex(i);
+            if fm < mem || n == except {
+                continue;
             }
-        } else {
-            UnresolvedReason::NoNodeFits { dimension }
-        },
+            let Some(dev) = state.first_fit_devices(req, n) else {
+                continue;
+            };
+            if state.check(req, n, &dev).is_ok() {
+                return Some((n, dev));
+            }
+        }
+        None
     }
 }

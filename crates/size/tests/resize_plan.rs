@@ -11,7 +11,7 @@ use rightsizer_model::workload::{
     ResizeRestartPolicy,
 };
 use rightsizer_size::resize::{
-    plan, PodInfo, ResizeConfig, ResizePlan, ResizeProblem, ResizeTarget, StepAction,
+    plan, PodInfo, ResizeConfig, ResizeError, ResizePlan, ResizeProblem, ResizeTarget, StepAction,
     UnresolvedReason, UnsafeReason,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -307,28 +307,83 @@ fn memory_limit_decreases() {
 }
 
 #[test]
-fn bad_targets_are_reported_not_fatal() {
+fn unreachable_targets_are_reported_not_fatal() {
     let p = problem(
         vec![node(0, 8000, 16 * GI)],
         vec![(0, "a", vec![container("c", (1000, GI), (0, 0), false)])],
     );
     let mut gpu = target("a-0", "c", 1000, 0);
     gpu.requests.extended.insert("nvidia.com/gpu".into(), 1);
-    let t = [
-        target("ghost", "c", 1000, 0),
-        target("a-0", "nope", 1000, 0),
-        gpu,
-    ];
-    let plan = plan(&p, &t, &ResizeConfig::default()).unwrap();
+    let plan = plan(&p, &[gpu], &ResizeConfig::default()).unwrap();
     assert!(plan.steps.is_empty());
-    let kinds: Vec<_> = plan.unresolved.iter().map(|u| &u.reason).collect();
-    assert!(matches!(kinds[0], UnresolvedReason::UnknownPod));
-    assert!(kinds
-        .iter()
-        .any(|k| matches!(k, UnresolvedReason::UnknownContainer { .. })));
-    assert!(kinds
-        .iter()
-        .any(|k| matches!(k, UnresolvedReason::NotResizable { .. })));
+    assert!(matches!(
+        plan.unresolved[0].reason,
+        UnresolvedReason::NotResizable { .. }
+    ));
+}
+
+/// Issue 15 item 5: targets naming an unknown pod, workload or container,
+/// duplicates (the last silently won) and targets changing nothing were
+/// accepted; they are typed errors naming the target's index.
+#[test]
+fn meaningless_targets_are_typed_errors() {
+    let p = problem(
+        vec![node(0, 8000, 16 * GI)],
+        vec![
+            (0, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+            (0, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+        ],
+    );
+    let cfg = ResizeConfig::default();
+    let wl = |w: &str, c: &str| ResizeTarget {
+        pod: None,
+        workload: Some(WorkloadId::new(w).unwrap()),
+        container: c.into(),
+        requests: Resources::cpu_mem(500, 0),
+        limits: None,
+    };
+    let ok = target("a-0", "c", 2000, 0);
+    let err = |t: Vec<ResizeTarget>| plan(&p, &t, &cfg).unwrap_err();
+    assert!(matches!(
+        err(vec![ok.clone(), target("ghost", "c", 1000, 0)]),
+        ResizeError::UnknownPod { index: 1, ref pod } if pod == "ghost"
+    ));
+    assert!(matches!(
+        err(vec![wl("nowl", "c")]),
+        ResizeError::UnknownWorkload { index: 0, ref workload } if workload == "nowl"
+    ));
+    assert!(matches!(
+        err(vec![target("a-0", "nope", 1000, 0)]),
+        ResizeError::UnknownContainer { index: 0, ref container, .. } if container == "nope"
+    ));
+    assert!(matches!(
+        err(vec![wl("a", "nope")]),
+        ResizeError::UnknownContainer { index: 0, .. }
+    ));
+    assert!(matches!(
+        err(vec![
+            ok.clone(),
+            target("a-1", "c", 1000, 0),
+            target("a-0", "c", 3000, 0)
+        ]),
+        ResizeError::DuplicateTarget {
+            index: 2,
+            first: 0,
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(vec![wl("a", "c"), wl("a", "c")]),
+        ResizeError::DuplicateTarget {
+            index: 1,
+            first: 0,
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(vec![target("a-0", "c", 0, 0)]),
+        ResizeError::EmptyTarget { index: 0 }
+    ));
     let none = ResizeTarget {
         pod: None,
         workload: None,
@@ -336,7 +391,51 @@ fn bad_targets_are_reported_not_fatal() {
         requests: Resources::zero(),
         limits: None,
     };
-    assert!(rightsizer_size::resize::plan(&p, &[none], &ResizeConfig::default()).is_err());
+    assert!(matches!(
+        err(vec![none]),
+        ResizeError::TargetWithoutSubject { index: 0 }
+    ));
+    // A pod target next to its workload's target is not a duplicate: the pod
+    // target takes precedence for that pod.
+    let plan = plan(&p, &[wl("a", "c"), ok], &cfg).unwrap();
+    let cpu: Vec<u64> = plan.steps.iter().map(|s| s.new_request.cpu.get()).collect();
+    assert_eq!(cpu, [500, 2000]);
+}
+
+/// Issue 15 item 5: an explicit `cpu: "0"` silently meant "unchanged".
+#[test]
+fn explicit_zero_sizes_are_refused_when_read() {
+    use rightsizer_model::spec::from_str_document;
+    use rightsizer_size::resize::TargetsDoc;
+    for (doc, key) in [
+        (
+            "targets:\n  - { pod: a-0, container: c, requests: { cpu: \"0\" } }\n",
+            "cpu",
+        ),
+        (
+            "targets:\n  - { pod: a-0, container: c, requests: { cpu: 1, memory: 0Gi } }\n",
+            "memory",
+        ),
+        (
+            "targets:\n  - { pod: a-0, container: c, requests: { cpu: 1 }, limits: { cpu: 0m } }\n",
+            "cpu",
+        ),
+    ] {
+        let e = from_str_document::<TargetsDoc>(doc)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("targets[0]."), "{e}");
+        assert!(
+            e.contains(&format!("{key}: an explicit 0 is not a size")),
+            "{e}"
+        );
+    }
+    let ok: TargetsDoc = from_str_document(
+        "targets:\n  - { pod: a-0, container: c, requests: { cpu: 500m }, limits: { memory: 1Gi } }\n",
+    )
+    .unwrap();
+    assert_eq!(ok.targets[0].requests.cpu.get(), 500);
+    assert!(from_str_document::<TargetsDoc>("").is_err());
 }
 
 fn arb_case() -> impl Strategy<Value = (ResizeProblem, Vec<ResizeTarget>, u32)> {
@@ -380,8 +479,12 @@ fn arb_case() -> impl Strategy<Value = (ResizeProblem, Vec<ResizeTarget>, u32)> 
         let targets = if ids.is_empty() {
             Vec::new()
         } else {
+            // One target per (pod, container), the first drawn; targets that
+            // change nothing are errors, so they are dropped.
+            let mut seen = std::collections::BTreeSet::new();
             targets
                 .into_iter()
+                .filter(|&(_, _, cpu, mem)| cpu + mem > 0)
                 .map(|(i, c, cpu, mem)| {
                     let pod = &ids[i % ids.len()];
                     let nc = p.pods[pod].template.containers.len();
@@ -392,6 +495,7 @@ fn arb_case() -> impl Strategy<Value = (ResizeProblem, Vec<ResizeTarget>, u32)> 
                         mem * GI / 8,
                     )
                 })
+                .filter(|t| seen.insert((t.pod.clone(), t.container.clone())))
                 .collect()
         };
         (p, targets, k)
@@ -470,4 +574,45 @@ proptest! {
             }
         }
     }
+}
+
+/// Issue 15 item 6: every migration got a wave of its own, whatever
+/// `max_disruptions_per_workload` said (10,000 waves at scale). Migrations
+/// now share a wave within the budget per workload, unless one lands where
+/// another of the wave leaves.
+#[test]
+fn migrations_share_waves_within_the_disruption_budget() {
+    let nodes = vec![
+        node(0, 4000, 16 * GI),
+        node(1, 4000, 16 * GI),
+        node(2, 16_000, 64 * GI),
+        node(3, 16_000, 64 * GI),
+    ];
+    let pods = vec![
+        (0, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+        (1, "a", vec![container("c", (1000, GI), (0, 0), false)]),
+        (0, "b", vec![container("c", (1000, GI), (0, 0), false)]),
+    ];
+    let p = problem(nodes, pods);
+    let t = ["a-0", "a-1", "b-2"].map(|pod| target(pod, "c", 6000, 0));
+    let waves = |k: u32| {
+        let cfg = ResizeConfig {
+            max_disruptions_per_workload: k,
+            ..ResizeConfig::default()
+        };
+        let plan = plan(&p, &t, &cfg).unwrap();
+        assert!(plan
+            .steps
+            .iter()
+            .all(|s| matches!(s.action, StepAction::Migrate { .. })));
+        replay(&p, &plan, true);
+        (
+            plan.steps.iter().map(|s| s.wave).collect::<Vec<_>>(),
+            plan.waves,
+        )
+    };
+    // One per workload per wave, in plan order: a-0; then a-1 with b-2.
+    assert_eq!(waves(1), (vec![0, 1, 1], 2));
+    // Two per workload: all three at once.
+    assert_eq!(waves(2), (vec![0, 0, 0], 1));
 }

@@ -1,7 +1,7 @@
 //! `rightsizer bench-pack`: runs the packer on the shared bin-packing
 //! benchmark sets and prints quality and timing per set.
 
-use crate::common::{data_dir, CliResult};
+use crate::common::{data_dir, CliResult, InputError};
 use rightsizer::pack::bench::{load_set, run_instance, summarize, ONE_DIM_SETS};
 use rightsizer::pack::Budget;
 use std::time::Duration;
@@ -27,22 +27,42 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Runs the subcommand.
+/// Runs the subcommand. Every argument is checked and every set loaded
+/// before anything is printed, so a bad set name or file leaves no partial
+/// table on stdout.
 pub fn run(args: &Args) -> CliResult {
+    use rightsizer::pack::bench::{CLASSIC_SETS, VECTOR_SETS};
     let data = data_dir();
+    if args.budget_ms == 0 {
+        return Err(InputError::argument("--budget-ms", "must be at least 1".into()).into());
+    }
+    if args.sample == Some(0) {
+        return Err(InputError::argument("--sample", "must be at least 1".into()).into());
+    }
     let mut sets: Vec<String> = Vec::new();
     for s in &args.set {
         if s == "classic" {
-            sets.extend(
-                rightsizer::pack::bench::CLASSIC_SETS
-                    .iter()
-                    .map(|x| x.to_string()),
-            );
-        } else {
+            sets.extend(CLASSIC_SETS.iter().map(|x| x.to_string()));
+        } else if ONE_DIM_SETS.contains(&s.as_str()) || VECTOR_SETS.contains(&s.as_str()) {
             sets.push(s.clone());
+        } else {
+            let known: Vec<&str> = ONE_DIM_SETS.iter().chain(VECTOR_SETS).copied().collect();
+            return Err(InputError::argument(
+                "--set",
+                format!("unknown set {s:?}; known: classic, {}", known.join(", ")),
+            )
+            .into());
         }
     }
     let budget = Budget::time(Duration::from_millis(args.budget_ms));
+    let loaded = sets
+        .iter()
+        .map(|set| {
+            load_set(&data, set, args.sample.map(|k| (k, args.seed)))
+                .map(|insts| (set, insts))
+                .map_err(|e| format!("set {set} in {}: {e}", data.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut summaries = Vec::new();
     let mut all = Vec::new();
     if !args.json {
@@ -51,8 +71,7 @@ pub fn run(args: &Args) -> CliResult {
             "set", "inst", "opt%", "proven%", "excess", "ratio", "mean_ms", "max_ms"
         );
     }
-    for set in &sets {
-        let insts = load_set(&data, set, args.sample.map(|k| (k, args.seed)))?;
+    for (set, insts) in loaded {
         let outs: Vec<_> = insts
             .iter()
             .map(|b| run_instance(b, budget, args.seed))

@@ -6,9 +6,9 @@
 //! document `{namespace?, targets: [{pod | workload, container, requests:
 //! {cpu, memory}, limits?}]}`.
 
-use crate::common::{read_file, CliResult};
+use crate::common::{read_file, CliError, InputError, Outcome};
 use rightsizer::catalog::Catalog;
-use rightsizer::model::spec::{from_str_auto, ClusterSpec};
+use rightsizer::model::spec::{from_str_document, ClusterSpec};
 use rightsizer::size::resize::{
     plan, ResizeConfig, ResizePlan, ResizeProblem, StepAction, TargetsDoc,
 };
@@ -39,34 +39,54 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Runs the subcommand.
-pub fn run(args: &Args) -> CliResult {
+/// Runs the subcommand: exit 1 when some target is not planned.
+pub fn run(args: &Args) -> Result<Outcome, CliError> {
+    if args.max_disruptions == 0 {
+        return Err(InputError::argument(
+            "--max-disruptions",
+            "must be at least 1 (a plan needs one disruption per wave to make progress)".into(),
+        )
+        .into());
+    }
     let cluster_text = read_file(&args.cluster)?;
     let spec: ClusterSpec =
-        from_str_auto(&cluster_text).map_err(|e| format!("{}: {e}", args.cluster.display()))?;
+        from_str_document(&cluster_text).map_err(|e| InputError::from_spec(&args.cluster, &e))?;
     let catalog = Catalog::builtin();
     let base: Vec<_> = catalog.accelerators().cloned().collect();
     let problem = ResizeProblem::from_spec(&spec, &base)
-        .map_err(|e| format!("{}: {e}", args.cluster.display()))?;
+        .map_err(|e| InputError::from_spec(&args.cluster, &e))?;
     let targets_text = read_file(&args.targets)?;
     let targets: TargetsDoc =
-        from_str_auto(&targets_text).map_err(|e| format!("{}: {e}", args.targets.display()))?;
+        from_str_document(&targets_text).map_err(|e| InputError::from_spec(&args.targets, &e))?;
     let config = ResizeConfig {
-        max_disruptions_per_workload: args.max_disruptions.max(1),
+        max_disruptions_per_workload: args.max_disruptions,
         memory_limit_decrease_in_place: !args.no_memory_limit_decrease,
         allow_migration: !args.no_migration,
         namespace: targets.namespace.clone(),
         ..ResizeConfig::default()
     };
-    let p = plan(&problem, &targets.targets, &config)
-        .map_err(|e| format!("{}: {e}", args.targets.display()))?;
+    let p = plan(&problem, &targets.targets, &config).map_err(|e| {
+        // Target errors read `targets[i].field: what`; split the path off.
+        let text = e.to_string();
+        match (e.target_index(), text.split_once(": ")) {
+            (Some(_), Some((path, msg))) if path.starts_with("targets[") => {
+                InputError::in_file(&args.targets, "invalid", Some(path.into()), msg.into())
+            }
+            _ => InputError::in_file(&args.targets, "invalid", None, text),
+        }
+    })?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;
     } else {
         write!(out, "{}", render(&p))?;
     }
-    Ok(())
+    out.flush()?;
+    Ok(if p.unresolved.is_empty() {
+        Outcome::Complete
+    } else {
+        Outcome::Incomplete(format!("{} target(s) not planned", p.unresolved.len()))
+    })
 }
 
 fn render(p: &ResizePlan) -> String {
