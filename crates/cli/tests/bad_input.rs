@@ -1,0 +1,210 @@
+//! Bad input × every command that reads a file (issue 15): each case must
+//! exit with the bad-input code, name the file and the field on stderr, and
+//! print nothing on stdout (no partial report).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Exit code for bad input.
+const BAD_INPUT: i32 = 2;
+
+/// One bad input: the files it writes, the command line (`{dir}` stands for
+/// the directory holding the files) and what stderr must name.
+struct Case {
+    name: &'static str,
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    /// Substrings stderr must contain (the file, the field, the problem).
+    stderr: &'static [&'static str],
+}
+
+const NODES: &str = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\n";
+const PODS: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1,1,500\n";
+
+const CASES: &[Case] = &[
+    // ---- simulate ----
+    Case {
+        name: "simulate: pod list without GPU demand",
+        files: &[
+            ("n.csv", NODES),
+            (
+                "p.csv",
+                "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1,0,0\n",
+            ),
+        ],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+        ],
+        stderr: &["p.csv", "--inflation", "no pod of the trace requests a GPU"],
+    },
+    Case {
+        name: "simulate: infinite inflation",
+        files: &[("n.csv", NODES), ("p.csv", PODS)],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+            "--inflation",
+            "inf",
+        ],
+        stderr: &[
+            "p.csv",
+            "--inflation",
+            "inflation inf is not a finite number",
+        ],
+    },
+    Case {
+        name: "simulate: negative inflation",
+        files: &[("n.csv", NODES), ("p.csv", PODS)],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+            "--inflation=-1",
+        ],
+        stderr: &["p.csv", "--inflation", "inflation -1 is not"],
+    },
+    Case {
+        name: "simulate: NaN inflation",
+        files: &[("n.csv", NODES), ("p.csv", PODS)],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+            "--inflation",
+            "NaN",
+        ],
+        stderr: &["p.csv", "--inflation", "inflation NaN is not"],
+    },
+    Case {
+        name: "simulate: seeds wrap past u64::MAX",
+        files: &[("n.csv", NODES), ("p.csv", PODS)],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+            "--first-seed",
+            "18446744073709551615",
+            "--seeds",
+            "2",
+        ],
+        stderr: &["--first-seed", "--seeds 2"],
+    },
+    Case {
+        name: "simulate: unknown gpu_spec model",
+        files: &[
+            ("n.csv", NODES),
+            (
+                "p.csv",
+                "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\np0,1000,1,1,500,H100\n",
+            ),
+        ],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+        ],
+        stderr: &["p.csv", "gpu_spec", "\"H100\""],
+    },
+    Case {
+        name: "simulate: duplicate node name",
+        files: &[
+            (
+                "n.csv",
+                "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\nn0,1,1,0,\n",
+            ),
+            ("p.csv", PODS),
+        ],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+        ],
+        stderr: &["n.csv:3:1 (sn)", "duplicate name \"n0\""],
+    },
+    Case {
+        name: "simulate: duplicate pod name",
+        files: &[
+            ("n.csv", NODES),
+            (
+                "p.csv",
+                "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1,1,500\np0,1000,1,1,500\n",
+            ),
+        ],
+        args: &[
+            "simulate",
+            "--nodes",
+            "{dir}/n.csv",
+            "--pods",
+            "{dir}/p.csv",
+        ],
+        stderr: &["p.csv:3:1 (name)", "duplicate name \"p0\""],
+    },
+];
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    let d = dir.display().to_string();
+    Command::new(env!("CARGO_BIN_EXE_rightsizer"))
+        .args(args.iter().map(|a| a.replace("{dir}", &d)))
+        .env("RIGHTSIZER_DATA", dir)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn bad_input_table() {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bad_input");
+    let mut failures = Vec::new();
+    for (i, case) in CASES.iter().enumerate() {
+        let dir = root.join(format!("case{i:02}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in case.files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let out = run(&dir, case.args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut why = Vec::new();
+        if out.status.code() != Some(BAD_INPUT) {
+            why.push(format!(
+                "exit {:?}, expected {BAD_INPUT}",
+                out.status.code()
+            ));
+        }
+        if !out.stdout.is_empty() {
+            why.push(format!(
+                "stdout not empty: {:?}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+        for s in case.stderr {
+            if !stderr.contains(s) {
+                why.push(format!("stderr lacks {s:?}"));
+            }
+        }
+        if !why.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  stderr: {stderr}",
+                case.name,
+                why.join("; ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
