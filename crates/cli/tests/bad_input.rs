@@ -19,6 +19,8 @@ struct Case {
 }
 
 const NODES: &str = "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,P100\n";
+const USAGE: &str =
+    "timestamp,namespace,pod,container,resource,value\n1700000000,prod,api-0,app,cpu,0.5\n";
 const PODS: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1,1,500\n";
 
 const CASES: &[Case] = &[
@@ -155,6 +157,52 @@ const CASES: &[Case] = &[
             "{dir}/p.csv",
         ],
         stderr: &["p.csv:3:1 (name)", "duplicate name \"p0\""],
+    },
+    // ---- recommend ----
+    Case {
+        name: "recommend: negative Prometheus value",
+        files: &[(
+            "q.json",
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"},"values":[[1,"1"],[2,"-5"]]}]}}"#,
+        )],
+        args: &["recommend", "--usage", "{dir}/q.json"],
+        stderr: &["q.json: result #0: values[1]", "negative"],
+    },
+    Case {
+        name: "recommend: empty cluster file",
+        files: &[("u.csv", USAGE), ("c.yaml", "")],
+        args: &["recommend", "--usage", "{dir}/u.csv", "--cluster", "{dir}/c.yaml"],
+        stderr: &["c.yaml", "empty"],
+    },
+    Case {
+        name: "recommend: [] as cluster",
+        files: &[("u.csv", USAGE), ("c.json", "[]")],
+        args: &["recommend", "--usage", "{dir}/u.csv", "--cluster", "{dir}/c.json"],
+        stderr: &["c.json"],
+    },
+    Case {
+        name: "recommend: cluster with an unknown device model",
+        files: &[
+            ("u.csv", USAGE),
+            (
+                "c.yaml",
+                "nodes:\n  - id: n1\n    allocatable: {cpu: \"4\", memory: 8Gi}\n    devices: [{model: nope}]\n",
+            ),
+        ],
+        args: &["recommend", "--usage", "{dir}/u.csv", "--cluster", "{dir}/c.yaml"],
+        stderr: &["c.yaml", "nodes[0].devices[0].model", "nope"],
+    },
+    Case {
+        name: "recommend: cluster with duplicate nodes",
+        files: &[
+            ("u.csv", USAGE),
+            (
+                "c.yaml",
+                "nodes:\n  - id: n1\n    allocatable: {cpu: \"4\", memory: 8Gi}\n  - id: n1\n    allocatable: {cpu: \"4\", memory: 8Gi}\n",
+            ),
+        ],
+        args: &["recommend", "--usage", "{dir}/u.csv", "--cluster", "{dir}/c.yaml"],
+        stderr: &["c.yaml", "nodes[1].id", "n1"],
     },
 ];
 

@@ -265,6 +265,22 @@ pub enum UsageWarning {
         /// How many.
         count: usize,
     },
+    /// Two Prometheus series carry the same container, resource and device;
+    /// the later one's samples were dropped where the first has one.
+    DuplicateSeries {
+        /// File.
+        file: String,
+        /// Index of the dropped series in `data.result`.
+        index: usize,
+        /// Index of the series kept.
+        first_index: usize,
+        /// Resource.
+        resource: Resource,
+        /// Labels whose values differ between the two.
+        differing_labels: Vec<String>,
+        /// Samples dropped (same timestamp as a kept one).
+        overlapping: usize,
+    },
     /// Samples were skipped (e.g. Prometheus `NaN` stale markers).
     SamplesSkipped {
         /// File.
@@ -294,6 +310,22 @@ impl fmt::Display for UsageWarning {
                 reason,
                 count,
             } => write!(f, "{file}: {count} sample(s) skipped: {reason}"),
+            UsageWarning::DuplicateSeries {
+                file,
+                index,
+                first_index,
+                resource,
+                differing_labels,
+                overlapping,
+            } => write!(
+                f,
+                "{file}: result #{index} duplicates result #{first_index} ({resource}; differing labels: {}); {overlapping} overlapping sample(s) dropped, not summed",
+                if differing_labels.is_empty() {
+                    "none".to_string()
+                } else {
+                    differing_labels.join(", ")
+                }
+            ),
         }
     }
 }
