@@ -204,6 +204,97 @@ const CASES: &[Case] = &[
         args: &["recommend", "--usage", "{dir}/u.csv", "--cluster", "{dir}/c.yaml"],
         stderr: &["c.yaml", "nodes[1].id", "n1"],
     },
+    // ---- plan ----
+    Case {
+        name: "plan: empty document",
+        files: &[("p.json", "{}")],
+        args: &["plan", "{dir}/p.json"],
+        stderr: &["p.json", "(document)", "planning document is empty"],
+    },
+    Case {
+        name: "plan: empty option name",
+        files: &[(
+            "p.json",
+            r#"{"options": [{"name": "", "price_per_hour": 1}], "demand": [{"label": "a", "rate": 1}]}"#,
+        )],
+        args: &["plan", "{dir}/p.json"],
+        stderr: &["p.json", "options[0].name"],
+    },
+    Case {
+        name: "plan: duplicate bucket",
+        files: &[(
+            "p.json",
+            r#"{"options": [{"name": "L4", "price_per_hour": 1}], "demand": [{"label": "a", "rate": 1, "throughput": {"L4": 1}}, {"label": "a", "rate": 1, "throughput": {"L4": 1}}]}"#,
+        )],
+        args: &["plan", "{dir}/p.json"],
+        stderr: &["p.json", "demand[1].label", "listed twice"],
+    },
+    Case {
+        name: "plan: inline type with an unknown device model",
+        files: &[(
+            "p.json",
+            r#"{"options": [{"name": "A10G", "price_per_hour": 1}], "demand": [{"label": "a", "rate": 1, "throughput": {"A10G": 1}}], "nodes": {"instance_types": [{"id": "box", "cpu": 16, "memory": "64Gi", "devices": [{"model": "NOPE", "count": 1}], "price_per_hour": 1.5}]}}"#,
+        )],
+        args: &["plan", "{dir}/p.json"],
+        stderr: &["p.json", "nodes.instance_types[0].devices[0].model", "NOPE"],
+    },
+    Case {
+        name: "plan: spot above on-demand",
+        files: &[(
+            "p.json",
+            r#"{"options": [{"name": "A10G", "price_per_hour": 1}], "demand": [{"label": "a", "rate": 1, "throughput": {"A10G": 1}}], "nodes": {"instance_types": [{"id": "box", "cpu": 16, "memory": "64Gi", "devices": [{"model": "A10G", "count": 1}], "price_per_hour": 1.5, "spot_price_per_hour": 3}]}}"#,
+        )],
+        args: &["plan", "{dir}/p.json"],
+        stderr: &["p.json", "nodes.instance_types[0].spot_price_per_hour"],
+    },
+    // ---- catalog ----
+    Case {
+        name: "catalog: [] as --extra",
+        files: &[("x.json", "[]")],
+        args: &["catalog", "--extra", "{dir}/x.json"],
+        stderr: &["x.json"],
+    },
+    Case {
+        name: "catalog: empty YAML as --extra",
+        files: &[("x.yaml", "")],
+        args: &["catalog", "--extra", "{dir}/x.yaml"],
+        stderr: &["x.yaml", "no `accelerators` and no `node_types`"],
+    },
+    Case {
+        name: "catalog: accelerator with no sharing mode",
+        files: &[(
+            "x.yaml",
+            "accelerators:\n  - id: X1\n    vendor: acme\n    name: X one\n    kind: gpu\n    memory: 16Gi\n    bf16: 10\n    fp16: 10\n    int8: 20\n    memory_bandwidth: 100\n    idle_power: 10\n    max_power: 100\n    sharing: {whole: false}\n",
+        )],
+        args: &["catalog", "--extra", "{dir}/x.yaml"],
+        stderr: &["x.yaml", "accelerators[0]", "sharing"],
+    },
+    Case {
+        name: "catalog: 65,535 devices on a node",
+        files: &[(
+            "x.yaml",
+            "node_types:\n  - { id: big, provider: aws, region: r, cpu: 4, memory: 16Gi, devices: [ { model: T4, count: 65535 } ], price: 1000000, source: s }\n",
+        )],
+        args: &["catalog", "--extra", "{dir}/x.yaml"],
+        stderr: &["x.yaml", "node_types[0]", "devices[0].count"],
+    },
+    // ---- demo ----
+    Case {
+        name: "demo: scenario with an unknown instance type",
+        files: &[(
+            "s.yaml",
+            "node_pools:\n  - {type: nope.xlarge, count: 1}\nworkloads: []\n",
+        )],
+        args: &["demo", "--scenario", "{dir}/s.yaml"],
+        stderr: &["s.yaml", "node_pools[0].type"],
+    },
+    Case {
+        name: "demo: malformed scenario",
+        files: &[("s.yaml", "node_pools: 3\n")],
+        args: &["demo", "--scenario", "{dir}/s.yaml"],
+        stderr: &["s.yaml", "node_pools"],
+    },
+
 ];
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
