@@ -948,6 +948,20 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, InputError::Prometheus { index: 1, .. }), "{e}");
         assert!(e.to_string().contains("values[1]"), "{e}");
+        // Regression (issue 15): 1e308 cores used to be clamped silently.
+        let e = read_csv(
+            "u.csv",
+            &format!("{HDR}1700000000,prod,api-0,app,cpu,1e308\n"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("largest accepted cpu sample"), "{e}");
+        let e = read_prometheus(
+            "q.json",
+            &two(r#"{"metric":{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"},"values":[[1,"2"],[2,"1e300"]]}"#),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("q.json: result #"), "{e}");
         let e = read_prometheus(
             "q.json",
             &two(r#"{"metric":{"__name__":"container_memory_working_set_bytes","pod":"bad pod","container":"b"},"values":[[1,"2"]]}"#),
