@@ -37,13 +37,13 @@ fn one_seed(c: &mut Criterion) {
     let mut g = c.benchmark_group("sim_one_seed");
     g.sample_size(10).measurement_time(Duration::from_secs(6));
     g.bench_function("fgd", |b| {
-        b.iter(|| black_box(run_seed(&exp, SharePolicy::Fgd, 42, &cfg)))
+        b.iter(|| black_box(run_seed(&exp, SharePolicy::Fgd, 42, &cfg).unwrap()))
     });
     g.bench_function("fgd_exact", |b| {
-        b.iter(|| black_box(run_seed(&exp, SharePolicy::FgdExact, 42, &cfg)))
+        b.iter(|| black_box(run_seed(&exp, SharePolicy::FgdExact, 42, &cfg).unwrap()))
     });
     g.bench_function("baseline_bestfit", |b| {
-        b.iter(|| black_box(run_seed(&exp, SharePolicy::BestFit, 42, &cfg)))
+        b.iter(|| black_box(run_seed(&exp, SharePolicy::BestFit, 42, &cfg).unwrap()))
     });
     g.bench_function("baseline_arrival_order", |b| {
         b.iter(|| black_box(arrival_order(&exp, 42, 1.3)))

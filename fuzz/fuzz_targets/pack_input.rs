@@ -45,7 +45,10 @@ fn check(inst: &Instance) {
         for &i in &b.items {
             seen[i] += 1;
             if let Some(allowed) = &inst.items[i].allowed_types {
-                assert!(allowed.contains(&b.bin_type), "item {i} in a forbidden type");
+                assert!(
+                    allowed.contains(&b.bin_type),
+                    "item {i} in a forbidden type"
+                );
             }
             for (k, s) in inst.items[i].size.iter().enumerate() {
                 load[k] += s;
@@ -59,7 +62,10 @@ fn check(inst: &Instance) {
     for &i in &r.unplaced {
         seen[i] += 1;
     }
-    assert!(seen.iter().all(|&c| c == 1), "an item is lost or duplicated");
+    assert!(
+        seen.iter().all(|&c| c == 1),
+        "an item is lost or duplicated"
+    );
     for (t, n) in new_per_type.iter().enumerate() {
         if let Some(max) = inst.bin_types[t].max_count {
             assert!(*n <= max, "type {t} used beyond its limit");

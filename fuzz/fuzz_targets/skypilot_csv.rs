@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     {
         for r in &rows {
             for p in [r.price, r.spot_price].into_iter().flatten() {
-                assert!(p > PricePerHour::ZERO, "line {}: non-positive price", r.line);
+                assert!(
+                    p > PricePerHour::ZERO,
+                    "line {}: non-positive price",
+                    r.line
+                );
             }
         }
     }

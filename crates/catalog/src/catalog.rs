@@ -233,6 +233,15 @@ fn check_accelerator(a: &AcceleratorModel) -> Result<(), (String, String)> {
     if a.vendor.trim().is_empty() {
         return Err(("vendor".into(), "must not be empty".into()));
     }
+    let m = &a.sharing;
+    if !m.whole && m.fractional.is_none() && m.mig.is_none() && m.time_slicing_replicas.is_none() {
+        return Err((
+            "sharing".into(),
+            "no way to allocate the device: enable whole, fractional, mig or \
+             time_slicing_replicas"
+                .into(),
+        ));
+    }
     if let Some(f) = &a.sharing.fractional {
         if f.max_shares == 0 {
             return Err((
@@ -303,6 +312,10 @@ fn check_accelerator(a: &AcceleratorModel) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// The most accelerator devices one node type may carry (placement tracks a
+/// node's devices in a 64-bit set).
+pub const MAX_DEVICES_PER_NODE: u32 = 64;
+
 /// Checks one node type; `known` tells whether an accelerator model exists.
 fn check_node_type(
     t: &NodeType,
@@ -332,9 +345,19 @@ fn check_node_type(
             ),
         ));
     }
+    let mut total = 0u32;
     for (j, d) in t.devices.iter().enumerate() {
         if d.count == 0 {
             return Err((format!("devices[{j}].count"), "must be at least 1".into()));
+        }
+        total += u32::from(d.count);
+        if total > MAX_DEVICES_PER_NODE {
+            return Err((
+                format!("devices[{j}].count"),
+                format!(
+                    "{total} devices on one node; at most {MAX_DEVICES_PER_NODE} are supported"
+                ),
+            ));
         }
         if !known(&d.model) {
             return Err((
@@ -716,5 +739,34 @@ impl Catalog {
         node.labels
             .insert("topology.kubernetes.io/region".into(), t.region.clone());
         Ok(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 15): an accelerator with every sharing mode off and
+    /// a node type with 65,535 devices were accepted.
+    #[test]
+    fn no_sharing_mode_and_too_many_devices_are_rejected() {
+        let mut c = Catalog::builtin();
+        let mut a = c.accelerator("T4").unwrap().clone();
+        a.sharing = rightsizer_model::accelerator::SharingModes {
+            whole: false,
+            fractional: None,
+            mig: None,
+            time_slicing_replicas: None,
+        };
+        let e = c.insert_accelerator(a).unwrap_err();
+        assert!(e.to_string().contains("sharing"), "{e}");
+        let snapshot = c.clone();
+        let text = "node_types:\n  - { id: big, provider: aws, region: r, cpu: 4, memory: 16Gi,\n      devices: [ { model: T4, count: 60 }, { model: L4, count: 5 } ], price: 1000000, source: s }\n";
+        let e = c.merge_from_str(text, "big.yaml").unwrap_err();
+        assert!(e.to_string().contains("devices[1].count"), "{e}");
+        assert!(e.to_string().contains("65 devices"), "{e}");
+        assert_eq!(c, snapshot);
+        let ok = text.replace("count: 60", "count: 59");
+        c.merge_from_str(&ok, "big.yaml").unwrap();
     }
 }

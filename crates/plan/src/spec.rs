@@ -534,6 +534,12 @@ impl NodesSpec {
                             message: "list devices with a positive count".into(),
                         });
                     }
+                    if catalog.accelerator(&d.model).is_none() {
+                        return Err(PlanError::UnknownAccelerator {
+                            name: d.model.clone(),
+                            field: format!("{f}.model (not in the accelerator catalog)"),
+                        });
+                    }
                     t.devices.push(DeviceCount {
                         model: AcceleratorModelId::new(&d.model).map_err(|err| {
                             PlanError::InvalidParameter {
@@ -550,6 +556,17 @@ impl NodesSpec {
             }
             if let Some(p) = e.spot_price_per_hour {
                 t.spot_price = Some(dollars(p, format!("{field}.spot_price_per_hour"))?);
+            }
+            if let Some(spot) = t.spot_price {
+                if spot > t.price {
+                    return Err(PlanError::InvalidParameter {
+                        field: format!("{field}.spot_price_per_hour"),
+                        message: format!(
+                            "spot price {spot} is above the on-demand price {}",
+                            t.price
+                        ),
+                    });
+                }
             }
             if let Some(w) = e.host_idle_watts {
                 t.idle_power = Watts::new(w);
@@ -802,11 +819,25 @@ impl PlanSpec {
             }
             return m.to_problem();
         }
+        if self.options.is_empty() && self.demand.is_empty() {
+            return Err(PlanError::InvalidParameter {
+                field: "(document)".into(),
+                message: "the planning document is empty: expected `options` and `demand` \
+                          (or `melange`)"
+                    .into(),
+            });
+        }
         if self.options.is_empty() {
             return Err(PlanError::EmptyCatalog);
         }
         let mut opts = Vec::new();
         for (i, o) in self.options.iter().enumerate() {
+            if o.name.trim().is_empty() {
+                return Err(PlanError::InvalidParameter {
+                    field: format!("options[{i}].name"),
+                    message: "an option needs a non-empty name".into(),
+                });
+            }
             let price =
                 PricePerHour::from_dollars(o.price_per_hour).ok_or(PlanError::InvalidPrice {
                     field: format!("options[{i}].price_per_hour"),
@@ -818,7 +849,17 @@ impl PlanSpec {
             opts.push(a);
         }
         let mut buckets = Vec::new();
+        let mut labels: BTreeMap<&str, usize> = BTreeMap::new();
         for (b, d) in self.demand.iter().enumerate() {
+            if let Some(first) = labels.insert(d.label.as_str(), b) {
+                return Err(PlanError::InvalidParameter {
+                    field: format!("demand[{b}].label"),
+                    message: format!(
+                        "bucket {:?} is listed twice (first at demand[{first}])",
+                        d.label
+                    ),
+                });
+            }
             if !(d.rate.is_finite() && d.rate >= 0.0) {
                 return Err(PlanError::InvalidRate {
                     field: format!("demand[{b}].rate"),
@@ -1029,7 +1070,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let s = spec(r#"{"demand": []}"#);
+        let s = spec(r#"{"demand": [{"label": "a", "rate": 1}]}"#);
         assert!(matches!(s.problem(), Err(PlanError::EmptyCatalog)));
         // No option meets the SLO for a bucket: an infeasibility report naming it.
         let s = spec(
@@ -1162,6 +1203,54 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().contains("max_cont"), "{e}");
+    }
+
+    /// Regression (issue 15): an empty document was "the accelerator
+    /// catalog is empty"; empty option names, duplicate buckets, inline
+    /// types with unknown device models and spot above on-demand were
+    /// accepted.
+    #[test]
+    fn nonsense_documents_are_rejected_with_the_field() {
+        let field_of = |json: &str| match spec(json).run(&SolveConfig::default()) {
+            Err(PlanError::InvalidParameter { field, message }) => (field, message),
+            Err(PlanError::UnknownAccelerator { field, name }) => (field, name),
+            other => panic!("{json}: {other:?}"),
+        };
+        for empty in ["{}", r#"{"demand": []}"#] {
+            let (f, m) = field_of(empty);
+            assert_eq!(f, "(document)");
+            assert!(m.contains("empty"), "{m}");
+        }
+        let (f, _) = field_of(
+            r#"{"options": [{"name": " ", "price_per_hour": 1}], "demand": [{"label": "a", "rate": 1}]}"#,
+        );
+        assert_eq!(f, "options[0].name");
+        let (f, m) = field_of(
+            r#"{"options": [{"name": "L4", "price_per_hour": 1}],
+                "demand": [{"label": "a", "rate": 1, "throughput": {"L4": 1}},
+                           {"label": "a", "rate": 2, "throughput": {"L4": 1}}]}"#,
+        );
+        assert_eq!(f, "demand[1].label");
+        assert!(m.contains("demand[0]"), "{m}");
+        let fleet = r#""options": [{"name": "A10G", "price_per_hour": 1.006}],
+                "demand": [{"label": "chat", "rate": 12, "throughput": {"A10G": 7}}]"#;
+        let (f, name) = field_of(&format!(
+            r#"{{{fleet}, "nodes": {{"instance_types": [
+                {{"id": "box", "cpu": 16, "memory": "64Gi", "devices": [{{"model": "NOPE", "count": 2}}],
+                  "price_per_hour": 1.5}}]}}}}"#
+        ));
+        assert_eq!(name, "NOPE");
+        assert!(
+            f.starts_with("nodes.instance_types[0].devices[0].model"),
+            "{f}"
+        );
+        let (f, m) = field_of(&format!(
+            r#"{{{fleet}, "nodes": {{"instance_types": [
+                {{"id": "box", "cpu": 16, "memory": "64Gi", "devices": [{{"model": "A10G", "count": 2}}],
+                  "price_per_hour": 1.5, "spot_price_per_hour": 2}}]}}}}"#
+        ));
+        assert_eq!(f, "nodes.instance_types[0].spot_price_per_hour");
+        assert!(m.contains("above the on-demand"), "{m}");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! let dir = std::path::Path::new("../shared/data/openb");
 //! let exp = load_experiment(&dir.join("openb_node_list_gpu_node.csv"),
 //!                           &dir.join("openb_pod_list_default.csv"))?;
-//! let r = run_seed(&exp, SharePolicy::Fgd, 42, &RunConfig::default());
+//! let r = run_seed(&exp, SharePolicy::Fgd, 42, &RunConfig::default())?;
 //! println!("allocation at 100% arrival: {:?}", r.alloc_at(100));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -42,8 +42,18 @@ pub enum SimError {
     #[error(transparent)]
     Csv(#[from] openb::CsvError),
     /// The trace cannot be simulated.
+    #[error("{nodes} with {pods}: {source}")]
+    Workload {
+        /// The node list file.
+        nodes: String,
+        /// The pod list file.
+        pods: String,
+        /// What is wrong.
+        source: workload::WorkloadError,
+    },
+    /// The run settings are invalid for the experiment.
     #[error(transparent)]
-    Workload(#[from] workload::WorkloadError),
+    Run(#[from] run::RunError),
 }
 
 /// Loads a node list and a pod list and builds the experiment with the
@@ -51,5 +61,9 @@ pub enum SimError {
 pub fn load_experiment(nodes: &Path, pods: &Path) -> Result<workload::Experiment, SimError> {
     let n = openb::load_nodes(nodes)?;
     let p = openb::load_pods(pods)?;
-    Ok(workload::Experiment::new(&n, &p, TYPICAL_COVERAGE_PCT)?)
+    workload::Experiment::new(&n, &p, TYPICAL_COVERAGE_PCT).map_err(|source| SimError::Workload {
+        nodes: nodes.display().to_string(),
+        pods: pods.display().to_string(),
+        source,
+    })
 }

@@ -33,6 +33,13 @@ pub enum CsvProblem {
     Truncated,
     /// The value is not a non-negative integer.
     BadInteger(String),
+    /// The name was already used on an earlier line of the file.
+    Duplicate {
+        /// The name.
+        name: String,
+        /// 1-based line of its first use.
+        first_line: usize,
+    },
     /// The value is out of the accepted range.
     OutOfRange {
         /// The value.
@@ -50,6 +57,9 @@ impl fmt::Display for CsvProblem {
             CsvProblem::MissingColumn => f.write_str("column missing from the header"),
             CsvProblem::Truncated => f.write_str("row is truncated (column missing)"),
             CsvProblem::BadInteger(v) => write!(f, "invalid integer {v:?}"),
+            CsvProblem::Duplicate { name, first_line } => {
+                write!(f, "duplicate name {name:?} (first on line {first_line})")
+            }
             CsvProblem::OutOfRange { value, expected } => {
                 write!(f, "value {value:?} out of range: expected {expected}")
             }
@@ -175,6 +185,27 @@ impl<'a> Table<'a> {
             .ok_or_else(|| self.err(line, col, CsvProblem::Truncated))
     }
 
+    /// Records `name` at `line`, failing if an earlier line used it.
+    fn unique<'n>(
+        &self,
+        seen: &mut std::collections::HashMap<&'n str, usize>,
+        name: &'n str,
+        line: usize,
+        col: usize,
+    ) -> Result<(), CsvError> {
+        match seen.insert(name, line) {
+            None => Ok(()),
+            Some(first_line) => Err(self.err(
+                line,
+                col,
+                CsvProblem::Duplicate {
+                    name: name.to_string(),
+                    first_line,
+                },
+            )),
+        }
+    }
+
     fn int(&self, line: usize, row: &[&str], col: usize) -> Result<u64, CsvError> {
         let v = self.field(line, row, col)?;
         v.parse::<u64>()
@@ -213,9 +244,12 @@ pub fn parse_nodes(file: &str, text: &str) -> Result<Vec<OpenbNode>, CsvError> {
     let c_gpu = t.col("gpu", true)?.unwrap_or(0);
     let c_model = t.col("model", true)?.unwrap_or(0);
     let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = std::collections::HashMap::new();
     for (line, row) in &t.rows {
         let line = *line;
-        let name = t.field(line, row, c_name)?.to_string();
+        let name = t.field(line, row, c_name)?;
+        t.unique(&mut seen, name, line, c_name)?;
+        let name = name.to_string();
         if name.is_empty() {
             return Err(t.err(
                 line,
@@ -268,12 +302,15 @@ pub fn parse_pods(file: &str, text: &str) -> Result<Vec<OpenbPod>, CsvError> {
     // Every header column must be present in each row (detects truncation).
     let width = t.header.len();
     let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = std::collections::HashMap::new();
     for (line, row) in &t.rows {
         let line = *line;
         if row.len() < width {
             return Err(t.err(line, row.len(), CsvProblem::Truncated));
         }
-        let name = t.field(line, row, c_name)?.to_string();
+        let name = t.field(line, row, c_name)?;
+        t.unique(&mut seen, name, line, c_name)?;
+        let name = name.to_string();
         let cpu_milli = t.int(line, row, c_cpu)?;
         let memory_mib = t.int_max(line, row, c_mem, u64::MAX >> 20, "a size in MiB below 2^44")?;
         let num_gpu = t.int_max(line, row, c_num, 64, "0..=64 GPUs")? as u32;
@@ -399,5 +436,31 @@ mod tests {
         assert_eq!(e.problem, CsvProblem::MissingColumn);
         let e = parse_nodes("n.csv", "").unwrap_err();
         assert_eq!(e.problem, CsvProblem::Empty);
+    }
+
+    #[test]
+    fn duplicate_names_are_errors() {
+        let e = parse_nodes(
+            "n.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,1,1,0,\nn1,1,1,0,\nn0,2,2,0,\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column, e.column_name.as_str()), (4, 1, "sn"));
+        assert_eq!(
+            e.problem,
+            CsvProblem::Duplicate {
+                name: "n0".into(),
+                first_line: 2
+            }
+        );
+        let e = parse_pods(
+            "p.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1,1,0,0\n\np0,1,1,1,500\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.csv:4:1 (name): duplicate name \"p0\" (first on line 2)"
+        );
     }
 }

@@ -21,11 +21,50 @@ use serde::{Deserialize, Serialize};
 use std::hash::Hasher;
 use std::time::Instant;
 
+/// The largest accepted [`RunConfig::inflation`].
+pub const MAX_INFLATION: f64 = 100.0;
+
+/// The most arrivals (trace pods plus clones) one run may submit; a
+/// configuration expected to need more than half of it is rejected by
+/// [`RunConfig::validate`], and [`arrival_order`] never goes past it.
+pub const MAX_ARRIVALS: usize = 1 << 24;
+
+/// Why a run cannot start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The inflation is not a finite number in `0..=MAX_INFLATION`.
+    #[error("inflation {value} is not a finite number in 0..={max} (0 disables tuning)", max = MAX_INFLATION)]
+    InvalidInflation {
+        /// The value given.
+        value: f64,
+    },
+    /// Inflation was asked for, but no pod requests a GPU, so no number of
+    /// clones reaches the target.
+    #[error("inflation {inflation} needs GPU demand, but no pod of the trace requests a GPU (use inflation 0)")]
+    NoGpuDemand {
+        /// The inflation asked for.
+        inflation: f64,
+    },
+    /// The inflation would need more arrivals than a run may submit.
+    #[error("inflation {inflation} needs about {expected:.0} arrivals; at most {limit} are supported", limit = MAX_ARRIVALS / 2)]
+    TooManyArrivals {
+        /// The inflation asked for.
+        inflation: f64,
+        /// Expected arrivals (trace pods scaled by target over trace demand).
+        expected: f64,
+    },
+    /// The worker pool could not be built.
+    #[error("cannot build the worker pool: {0}")]
+    ThreadPool(String),
+}
+
 /// Experiment settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
     /// Inflate (or trim) the workload to this multiple of GPU capacity
-    /// (1.3 in the paper); `0` or less disables tuning.
+    /// (1.3 in the paper); `0` disables tuning. Must be finite and in
+    /// `0..=MAX_INFLATION` (see [`RunConfig::validate`]).
     pub inflation: f64,
     /// Keep every decision in [`SeedRun::decisions`] (for tests).
     pub record_decisions: bool,
@@ -37,6 +76,50 @@ impl Default for RunConfig {
             inflation: 1.3,
             record_decisions: false,
         }
+    }
+}
+
+impl RunConfig {
+    /// Checks the settings against an experiment: the inflation is finite
+    /// and in `0..=MAX_INFLATION`, and a positive inflation has GPU demand
+    /// to clone and needs at most `MAX_ARRIVALS / 2` arrivals.
+    ///
+    /// ```
+    /// use rightsizer_sim::openb::{parse_nodes, parse_pods};
+    /// use rightsizer_sim::run::{RunConfig, RunError};
+    /// use rightsizer_sim::workload::Experiment;
+    /// let n = parse_nodes("n.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,8000,1024,1,T4\n")?;
+    /// let p = parse_pods("p.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1,0,0\n")?;
+    /// let exp = Experiment::new(&n, &p, 95.0)?;
+    /// let cfg = RunConfig { inflation: f64::NAN, ..RunConfig::default() };
+    /// assert!(matches!(cfg.validate(&exp), Err(RunError::InvalidInflation { .. })));
+    /// let cfg = RunConfig::default();
+    /// assert!(matches!(cfg.validate(&exp), Err(RunError::NoGpuDemand { .. })));
+    /// let cfg = RunConfig { inflation: 0.0, ..RunConfig::default() };
+    /// assert_eq!(cfg.validate(&exp), Ok(()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn validate(&self, exp: &Experiment) -> Result<(), RunError> {
+        let inflation = self.inflation;
+        if !(0.0..=MAX_INFLATION).contains(&inflation) {
+            return Err(RunError::InvalidInflation { value: inflation });
+        }
+        if inflation == 0.0 {
+            return Ok(());
+        }
+        let total = exp.total_gpu_request();
+        if total == 0 {
+            return Err(RunError::NoGpuDemand { inflation });
+        }
+        let target = inflation * f64::from(exp.gpu_capacity.get());
+        let expected = exp.pods.len() as f64 * (target / total as f64).max(1.0);
+        if expected > (MAX_ARRIVALS / 2) as f64 {
+            return Err(RunError::TooManyArrivals {
+                inflation,
+                expected,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -137,16 +220,20 @@ impl SeedRun {
 /// clone's per-GPU share, as the original simulator does), or random pods
 /// removed while it exceeds it. Returns the order and the generator, to be
 /// used for the node priorities and the Random policy next.
+///
+/// An inflation that is not a positive finite number leaves the shuffled
+/// trace as it is, and the order never grows past [`MAX_ARRIVALS`];
+/// [`RunConfig::validate`] rejects the settings that would reach either.
 pub fn arrival_order(exp: &Experiment, seed: u64, inflation: f64) -> (Vec<u32>, SeededRng) {
     let mut rng = SeededRng::new(seed);
     let n = exp.pods.len() as u32;
     let mut order: Vec<u32> = (0..n).collect();
     rng.shuffle(&mut order);
-    if inflation > 0.0 {
+    if inflation > 0.0 && inflation.is_finite() {
         let target = inflation * f64::from(exp.gpu_capacity.get());
         let mut total = exp.total_gpu_request();
         if (total as f64) < target {
-            loop {
+            while order.len() < MAX_ARRIVALS {
                 let idx = rng.below(u64::from(n)) as u32;
                 let p = &exp.pods[idx as usize];
                 if (total + u64::from(p.gpu_milli.get())) as f64 > target {
@@ -268,8 +355,18 @@ fn feasible(h: &Hot, pod: &PodShape, kind: PodKind) -> bool {
     }
 }
 
-/// Runs one seed of one policy.
-pub fn run_seed(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfig) -> SeedRun {
+/// Runs one seed of one policy, after [`RunConfig::validate`].
+pub fn run_seed(
+    exp: &Experiment,
+    policy: SharePolicy,
+    seed: u64,
+    cfg: &RunConfig,
+) -> Result<SeedRun, RunError> {
+    cfg.validate(exp)?;
+    Ok(run_valid(exp, policy, seed, cfg))
+}
+
+fn run_valid(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfig) -> SeedRun {
     let start = Instant::now();
     let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
     let n_nodes = exp.nodes.len();
@@ -433,26 +530,29 @@ fn pick_code(p: GpuPick) -> u64 {
 
 /// Runs every (policy, seed) pair, in parallel over the rayon pool; results
 /// are in `policies × seeds` order and do not depend on the thread count.
-/// `on_done` is called once per finished run (for progress bars).
+/// `on_done` is called once per finished run (for progress bars). The
+/// settings are validated once, before any run starts.
 pub fn run_many(
     exp: &Experiment,
     policies: &[SharePolicy],
     seeds: &[u64],
     cfg: &RunConfig,
     on_done: &(dyn Fn(&SeedRun) + Sync),
-) -> Vec<SeedRun> {
+) -> Result<Vec<SeedRun>, RunError> {
     use rayon::prelude::*;
+    cfg.validate(exp)?;
     let jobs: Vec<(SharePolicy, u64)> = policies
         .iter()
         .flat_map(|&p| seeds.iter().map(move |&s| (p, s)))
         .collect();
-    jobs.par_iter()
+    Ok(jobs
+        .par_iter()
         .map(|&(p, s)| {
-            let r = run_seed(exp, p, s, cfg);
+            let r = run_valid(exp, p, s, cfg);
             on_done(&r);
             r
         })
-        .collect()
+        .collect())
 }
 
 /// [`run_many`] on a dedicated pool of `threads` threads (`None`: rayon's
@@ -464,14 +564,15 @@ pub fn run_many_on(
     seeds: &[u64],
     cfg: &RunConfig,
     on_done: &(dyn Fn(&SeedRun) + Sync),
-) -> Result<Vec<SeedRun>, rayon::ThreadPoolBuildError> {
+) -> Result<Vec<SeedRun>, RunError> {
     match threads {
-        None => Ok(run_many(exp, policies, seeds, cfg, on_done)),
+        None => run_many(exp, policies, seeds, cfg, on_done),
         Some(t) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(t.max(1))
-                .build()?;
-            Ok(pool.install(|| run_many(exp, policies, seeds, cfg, on_done)))
+                .build()
+                .map_err(|e| RunError::ThreadPool(e.to_string()))?;
+            pool.install(|| run_many(exp, policies, seeds, cfg, on_done))
         }
     }
 }

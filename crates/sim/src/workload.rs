@@ -25,6 +25,18 @@ pub enum WorkloadError {
     /// The pod list is empty.
     #[error("the pod list is empty")]
     NoPods,
+    /// A pod's `gpu_spec` names a GPU model that no node has.
+    #[error(
+        "pod {pod:?}: gpu_spec names GPU model {model:?}, which no node has (node models: {known})"
+    )]
+    UnknownGpuModel {
+        /// The pod.
+        pod: String,
+        /// The unknown model.
+        model: String,
+        /// The node models, comma separated.
+        known: String,
+    },
     /// The target workload is invalid.
     #[error(transparent)]
     Frag(#[from] rightsizer_place::frag::FragError),
@@ -219,6 +231,18 @@ impl Experiment {
             GpuMilli::new(u32::try_from(cap).map_err(|_| WorkloadError::NoGpuCapacity)?);
         let mut sorted: Vec<&OpenbPod> = pods.iter().collect();
         sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in &sorted {
+            if let Some(m) = p
+                .allowed_models()
+                .find(|m| !models.names.iter().any(|n| n == m))
+            {
+                return Err(WorkloadError::UnknownGpuModel {
+                    pod: p.name.clone(),
+                    model: m.to_string(),
+                    known: models.names.join(","),
+                });
+            }
+        }
         let mut key_ids: BTreeMap<(u64, u32, u32, &str), u32> = BTreeMap::new();
         let mut shapes = Vec::with_capacity(pods.len());
         let mut keys = Vec::with_capacity(pods.len());
@@ -308,11 +332,28 @@ mod tests {
             model: Some("T4".into()),
         }];
         let pods = vec![pod("b", 1, 1, 500, "T4|P100"), pod("a", 1, 0, 0, "")];
+        let e = Experiment::new(&nodes, &pods, 95.0).unwrap_err();
+        assert_eq!(
+            e,
+            WorkloadError::UnknownGpuModel {
+                pod: "b".into(),
+                model: "P100".into(),
+                known: "T4".into()
+            }
+        );
+        let mut nodes = nodes;
+        nodes.push(OpenbNode {
+            name: "m".into(),
+            cpu_milli: 1000,
+            memory_mib: 1,
+            gpus: 1,
+            model: Some("P100".into()),
+        });
         let e = Experiment::new(&nodes, &pods, 95.0).unwrap();
         assert_eq!(e.models.names(), ["T4", "P100"]);
         assert_eq!(e.pod_names, ["a", "b"]);
         assert!(e.pods[1].models.allows(Some(0)));
-        assert_eq!(e.gpu_capacity, GpuMilli::new(2000));
+        assert_eq!(e.gpu_capacity, GpuMilli::new(3000));
         assert_eq!(e.key_count, 2);
     }
 }

@@ -28,7 +28,7 @@ pub fn check_equivalence(exp: &Experiment, policy: SharePolicy, seed: u64, limit
         inflation: 1.3,
         record_decisions: true,
     };
-    let sim = run_seed(exp, policy, seed, &cfg);
+    let sim = run_seed(exp, policy, seed, &cfg).unwrap();
     let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
     let priority = rng.permutation(exp.nodes.len());
     let random_seed = rng.next_u64();
@@ -79,6 +79,8 @@ fn experiment(nodes: &[(u64, u64, u32, bool)], pods: &[(u64, u64, u8, u32, u8)])
             }),
         })
         .collect();
+    // A `gpu_spec` may only name models some node has.
+    let has = |m: &str| nodes.iter().any(|n| n.model.as_deref() == Some(m));
     let pods: Vec<OpenbPod> = pods
         .iter()
         .enumerate()
@@ -94,7 +96,11 @@ fn experiment(nodes: &[(u64, u64, u32, bool)], pods: &[(u64, u64, u8, u32, u8)])
                 memory_mib: mem,
                 num_gpu,
                 gpu_milli,
-                gpu_spec: ["", "A", "B", "A|B"][usize::from(spec)].to_string(),
+                gpu_spec: ["", "A", "B", "A|B"][usize::from(spec)]
+                    .split('|')
+                    .filter(|m| has(m))
+                    .collect::<Vec<_>>()
+                    .join("|"),
             }
         })
         .collect();
@@ -176,4 +182,51 @@ fn simulator_matches_engine_on_openb_sample() {
     for policy in [SharePolicy::Fgd, SharePolicy::BestFit, SharePolicy::Random] {
         check_equivalence(&exp, policy, 42, 1500);
     }
+}
+
+/// Regression (issue 15): a pod list without GPU demand, or an inflation
+/// that is infinite, negative or NaN, used to loop forever or silently mean
+/// "no tuning"; every one is now a typed error before any run starts.
+#[test]
+fn invalid_inflation_and_no_gpu_demand_are_errors() {
+    use rightsizer_sim::run::{run_many, RunError, MAX_INFLATION};
+    let exp = experiment(&[(8000, 16384, 2, false)], &[(1000, 1, 1, 500, 0)]);
+    for bad in [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -1.0,
+        MAX_INFLATION * 2.0,
+    ] {
+        let cfg = RunConfig {
+            inflation: bad,
+            record_decisions: false,
+        };
+        let e = run_seed(&exp, SharePolicy::Fgd, 1, &cfg).unwrap_err();
+        assert!(matches!(e, RunError::InvalidInflation { .. }), "{bad}: {e}");
+        let e = run_many(&exp, &SharePolicy::ALL, &[1], &cfg, &|_| {}).unwrap_err();
+        assert!(matches!(e, RunError::InvalidInflation { .. }), "{bad}: {e}");
+    }
+    let cpu_only = experiment(
+        &[(8000, 16384, 2, false)],
+        &[(1000, 1, 0, 0, 0), (2000, 1, 0, 0, 0)],
+    );
+    let cfg = RunConfig::default();
+    let e = run_seed(&cpu_only, SharePolicy::BestFit, 1, &cfg).unwrap_err();
+    assert!(matches!(e, RunError::NoGpuDemand { .. }), "{e}");
+    // Inflation 0 keeps the trace as it is and ends.
+    let cfg = RunConfig {
+        inflation: 0.0,
+        record_decisions: false,
+    };
+    let r = run_seed(&cpu_only, SharePolicy::BestFit, 1, &cfg).unwrap();
+    assert_eq!(r.submitted, 2);
+    // A tiny demand against a huge capacity needs too many clones.
+    let huge = experiment(&[(8000, 16384, 8, false); 16], &[(1000, 1, 1, 1, 0)]);
+    let cfg = RunConfig {
+        inflation: MAX_INFLATION,
+        record_decisions: false,
+    };
+    let e = run_seed(&huge, SharePolicy::BestFit, 1, &cfg).unwrap_err();
+    assert!(matches!(e, RunError::TooManyArrivals { .. }), "{e}");
 }

@@ -90,7 +90,7 @@ fn reproduces_published_allocation_at_100pct() {
     let exp = default_experiment();
     let seeds: Vec<u64> = (42..52).collect();
     let policies: Vec<SharePolicy> = BANDS.iter().map(|b| b.0).collect();
-    let runs = run_many(&exp, &policies, &seeds, &RunConfig::default(), &|_| {});
+    let runs = run_many(&exp, &policies, &seeds, &RunConfig::default(), &|_| {}).unwrap();
     let summary = summarize(&runs, &LEVELS);
     let mut failures = Vec::new();
     for (s, &(p, want, tol)) in summary.iter().zip(&BANDS) {
@@ -134,8 +134,8 @@ fn same_seed_same_decisions() {
     let exp = default_experiment();
     let cfg = RunConfig::default();
     for p in [SharePolicy::Fgd, SharePolicy::Random] {
-        let a = run_seed(&exp, p, 7, &cfg);
-        let b = run_seed(&exp, p, 7, &cfg);
+        let a = run_seed(&exp, p, 7, &cfg).unwrap();
+        let b = run_seed(&exp, p, 7, &cfg).unwrap();
         assert_eq!(a.digest, b.digest);
         assert_eq!(a.buckets, b.buckets);
     }

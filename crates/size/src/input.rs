@@ -22,6 +22,12 @@
 //! Labels: `namespace`, `pod`, `container` (DCGM exporters also use
 //! `exported_namespace`/`exported_pod`/`exported_container`), optional
 //! `workload`. `NaN` values (stale markers) are skipped with a warning.
+//! Two series for the same container, resource and device (GPU labels
+//! `gpu`, `UUID`, `device`, `GPU_I_ID`) are duplicates, e.g. from an HA
+//! Prometheus pair that differ only in a replica label: the first series'
+//! values are kept (never summed) and [`UsageWarning::DuplicateSeries`]
+//! names the labels that differ. Errors name the series by its index in
+//! `data.result` and the sample by its index in `values`.
 //!
 //! ```
 //! use rightsizer_size::input::read_csv;
@@ -508,9 +514,18 @@ pub fn read_prometheus_into(
             format!("resultType {:?}, expected \"matrix\"", data.result_type),
         ));
     }
-    // (namespace, workload, pod, container, resource) → time → summed value
+    // (namespace, workload, pod, container, resource) → device → series.
+    // Several devices (GPUs) of one container are summed per timestamp; two
+    // series with the same key and device are duplicates (an HA replica or
+    // scrape label): the first series' value is kept, with a warning naming
+    // the labels that differ.
     type Key = (String, Option<String>, String, String, Resource);
-    let mut acc: BTreeMap<Key, BTreeMap<i64, f64>> = BTreeMap::new();
+    struct DeviceSeries<'s> {
+        index: usize,
+        labels: &'s BTreeMap<String, String>,
+        points: BTreeMap<i64, f64>,
+    }
+    let mut acc: BTreeMap<Key, BTreeMap<String, DeviceSeries<'_>>> = BTreeMap::new();
     let mut skipped = 0usize;
     for (index, s) in data.result.iter().enumerate() {
         let named = s.metric.get("__name__");
@@ -537,17 +552,37 @@ pub fn read_prometheus_into(
         let namespace = label(&s.metric, &["namespace", "exported_namespace"]).unwrap_or("");
         let workload = label(&s.metric, &["workload"]).map(str::to_string);
         let mut pts = Vec::with_capacity(s.values.len());
-        for (t, v) in &s.values {
-            let ts = Timestamp::from_unix_secs_f64(*t)
-                .ok_or_else(|| prom_err(index, format!("timestamp {t} out of range")))?;
+        for (i, (t, v)) in s.values.iter().enumerate() {
+            let ts = Timestamp::from_unix_secs_f64(*t).ok_or_else(|| {
+                prom_err(index, format!("values[{i}]: timestamp {t} out of range"))
+            })?;
             let v = match parse_number(v) {
                 Some(x) if x.is_nan() => {
                     skipped += 1;
                     continue;
                 }
                 Some(x) => x,
-                None => return Err(prom_err(index, format!("value {v:?} is not a number"))),
+                None => {
+                    return Err(prom_err(
+                        index,
+                        format!("values[{i}]: value {v:?} is not a number"),
+                    ))
+                }
             };
+            let bad = match metric {
+                _ if v.is_infinite() => Some("infinite"),
+                _ if v < 0.0 => Some("negative"),
+                PromMetric::DcgmGpuUtil if v > 100.0 => {
+                    Some("DCGM_FI_DEV_GPU_UTIL is a percentage in [0, 100]")
+                }
+                _ => None,
+            };
+            if let Some(reason) = bad {
+                return Err(prom_err(
+                    index,
+                    format!("values[{i}]: value {v} at {ts} is invalid ({reason})"),
+                ));
+            }
             pts.push((ts.unix_nanos(), v));
         }
         pts.sort_by_key(|p| p.0);
@@ -566,17 +601,61 @@ pub fn read_prometheus_into(
                 pts.into_iter().map(|(t, v)| (t, v / 100.0)).collect(),
             ),
         };
-        let slot = acc
-            .entry((
-                namespace.to_string(),
-                workload,
-                pod.to_string(),
-                container.to_string(),
-                resource,
-            ))
-            .or_default();
-        for (t, v) in converted {
-            *slot.entry(t).or_insert(0.0) += v;
+        let device = match resource {
+            Resource::GpuMemory | Resource::GpuUtil => DEVICE_LABELS
+                .iter()
+                .filter_map(|l| s.metric.get(*l).map(|v| format!("{l}={v}")))
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => String::new(),
+        };
+        let key = (
+            namespace.to_string(),
+            workload,
+            pod.to_string(),
+            container.to_string(),
+            resource,
+        );
+        let devices = acc.entry(key).or_default();
+        match devices.get_mut(&device) {
+            None => {
+                devices.insert(
+                    device,
+                    DeviceSeries {
+                        index,
+                        labels: &s.metric,
+                        points: converted.into_iter().collect(),
+                    },
+                );
+            }
+            Some(first) => {
+                let mut differing: Vec<String> = first
+                    .labels
+                    .keys()
+                    .chain(s.metric.keys())
+                    .filter(|l| first.labels.get(*l) != s.metric.get(*l))
+                    .cloned()
+                    .collect();
+                differing.sort();
+                differing.dedup();
+                let mut overlapping = 0;
+                for (t, v) in converted {
+                    match first.points.entry(t) {
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(v);
+                        }
+                        std::collections::btree_map::Entry::Occupied(_) => overlapping += 1,
+                    }
+                }
+                b.warn(UsageWarning::DuplicateSeries {
+                    file: file.to_string(),
+                    index,
+                    first_index: first.index,
+                    resource,
+                    differing_labels: differing,
+                    overlapping,
+                });
+            }
         }
     }
     if skipped > 0 {
@@ -586,8 +665,15 @@ pub fn read_prometheus_into(
             count: skipped,
         });
     }
-    for ((ns, wl, pod, container, resource), pts) in acc {
-        for (t, v) in pts {
+    for ((ns, wl, pod, container, resource), devices) in acc {
+        let index = devices.values().map(|d| d.index).min().unwrap_or(0);
+        let mut summed: BTreeMap<i64, f64> = BTreeMap::new();
+        for d in devices.into_values() {
+            for (t, v) in d.points {
+                *summed.entry(t).or_insert(0.0) += v;
+            }
+        }
+        for (t, v) in summed {
             let v = if resource == Resource::GpuUtil {
                 v.min(1.0) // several devices summed: report at most one device's worth per sample
             } else {
@@ -598,7 +684,9 @@ pub fn read_prometheus_into(
                 line: 0,
                 column: 0,
             };
-            let ts = Timestamp::from_unix_nanos(t).expect("validated above");
+            let Some(ts) = Timestamp::from_unix_nanos(t) else {
+                return Err(prom_err(index, format!("timestamp {t} ns out of range")));
+            };
             b.push(
                 &ns,
                 wl.as_deref(),
@@ -608,10 +696,33 @@ pub fn read_prometheus_into(
                 ts,
                 v,
                 &origin,
-            )?;
+            )
+            .map_err(|e| prom_err(index, sample_reason(&e, ts)))?;
         }
     }
     Ok(())
+}
+
+/// Labels that tell the GPUs of one container apart (DCGM exporter).
+const DEVICE_LABELS: [&str; 4] = ["gpu", "UUID", "device", "GPU_I_ID"];
+
+/// A sample error without the `file:line:column` prefix (Prometheus input
+/// has no line; the series index says where).
+fn sample_reason(e: &SampleError, ts: Timestamp) -> String {
+    match e {
+        SampleError::BadValue {
+            resource,
+            value,
+            reason,
+            ..
+        } => format!("{resource} sample {value} at {ts} is invalid ({reason})"),
+        SampleError::BadName {
+            field,
+            value,
+            source,
+            ..
+        } => format!("label {field} = {value:?} is not a valid name: {source}"),
+    }
 }
 
 /// Per-interval rate of a counter, treating a decrease as a reset (the new
@@ -818,6 +929,99 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(matches!(e, InputError::Sample(_)), "{e}");
+        // Regression (issue 15): this used to point at `q.json:0:0`.
+        assert_eq!(
+            e.to_string(),
+            "q.json: result #0: values[0]: value -5 at 1970-01-01T00:00:01Z is invalid (negative)"
+        );
+        let two = |second: &str| {
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"}},"values":[[1,"1"]]}},{}]}}}}"#,
+                second
+            )
+        };
+        let e = read_prometheus(
+            "q.json",
+            &two(r#"{"metric":{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"},"values":[[1,"2"],[2,"1e400"]]}"#),
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, InputError::Prometheus { index: 1, .. }), "{e}");
+        assert!(e.to_string().contains("values[1]"), "{e}");
+        // Regression (issue 15): 1e308 cores used to be clamped silently.
+        let e = read_csv(
+            "u.csv",
+            &format!("{HDR}1700000000,prod,api-0,app,cpu,1e308\n"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("largest accepted cpu sample"), "{e}");
+        let e = read_prometheus(
+            "q.json",
+            &two(r#"{"metric":{"__name__":"container_memory_working_set_bytes","pod":"a","container":"b"},"values":[[1,"2"],[2,"1e300"]]}"#),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("q.json: result #"), "{e}");
+        let e = read_prometheus(
+            "q.json",
+            &two(r#"{"metric":{"__name__":"container_memory_working_set_bytes","pod":"bad pod","container":"b"},"values":[[1,"2"]]}"#),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("q.json: result #1: label pod = \"bad pod\""),
+            "{e}"
+        );
+    }
+
+    /// Regression (issue 15): two series of one container from an HA pair
+    /// (differing only in `prometheus_replica`) were summed, doubling memory.
+    #[test]
+    fn prometheus_duplicate_series_are_not_summed() {
+        let series = |replica: &str, gpu: &str, v: f64| {
+            format!(
+                r#"{{"metric":{{"__name__":"container_memory_working_set_bytes","namespace":"prod","pod":"api-0","container":"app","prometheus_replica":"{replica}"{gpu}}},"values":[[60,"{v}"],[120,"{v}"]]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+            series("a", "", 1e9),
+            series("b", "", 2e9)
+        );
+        let set = read_prometheus("q.json", &text, None).unwrap();
+        let (_, w) = set.workloads().next().unwrap();
+        let s = w.containers["app"].values().next().unwrap();
+        assert_eq!(s.memory.values(), &[1e9, 1e9]);
+        assert_eq!(
+            set.warnings(),
+            &[UsageWarning::DuplicateSeries {
+                file: "q.json".into(),
+                index: 1,
+                first_index: 0,
+                resource: Resource::Memory,
+                differing_labels: vec!["prometheus_replica".into()],
+                overlapping: 2,
+            }]
+        );
+        assert!(set.warnings()[0]
+            .to_string()
+            .contains("differing labels: prometheus_replica"));
+        // GPUs of one container told apart by `gpu` are still summed.
+        let dcgm = |gpu: &str, v: f64| {
+            format!(
+                r#"{{"metric":{{"__name__":"DCGM_FI_DEV_FB_USED","exported_pod":"api-0","exported_container":"app","gpu":"{gpu}"}},"values":[[60,"{v}"]]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{},{}]}}}}"#,
+            dcgm("0", 100.0),
+            dcgm("1", 50.0)
+        );
+        let set = read_prometheus("q.json", &text, None).unwrap();
+        let (_, w) = set.workloads().next().unwrap();
+        let s = w.containers["app"].values().next().unwrap();
+        assert_eq!(s.gpu_memory.values(), &[150.0 * 1_048_576.0]);
+        assert!(set.warnings().is_empty());
     }
 }

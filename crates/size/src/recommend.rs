@@ -110,6 +110,25 @@ pub enum Note {
         /// Resource name.
         resource: &'static str,
     },
+    /// No sample of the resource lies in the history window ending at
+    /// `now`; the resource gets no recommendation.
+    NoData {
+        /// Resource name.
+        resource: &'static str,
+        /// Samples of the resource outside the window (before it or after
+        /// `now`).
+        outside_window: usize,
+    },
+    /// The history is thin: the confidence is below [`LOW_CONFIDENCE`], so
+    /// the bounds (the upper bound above all) are wide.
+    LowConfidence {
+        /// The strategy's confidence (≈ days of history).
+        confidence: f64,
+        /// CPU samples behind it (VPA derives confidence from CPU samples).
+        samples: u64,
+        /// Time from the first to the last of them (seconds).
+        span_secs: i64,
+    },
     /// The workload's pod fits no node (type) of the cluster or catalog.
     NoNodeFits {
         /// The binding dimension on the closest shape.
@@ -141,6 +160,21 @@ impl fmt::Display for Note {
                 )
             }
             Note::Capped { resource } => write!(f, "{resource}: target capped"),
+            Note::NoData {
+                resource,
+                outside_window,
+            } => write!(
+                f,
+                "{resource}: no samples in the history window ending at now ({outside_window} outside it); no recommendation"
+            ),
+            Note::LowConfidence {
+                confidence,
+                samples,
+                span_secs,
+            } => write!(
+                f,
+                "low confidence {confidence:.4} (below {LOW_CONFIDENCE}): {samples} CPU sample(s) over {span_secs}s; the bounds are wide"
+            ),
             Note::NoNodeFits { dimension, closest } => write!(
                 f,
                 "the pod fits no node; {dimension} binds (closest: {closest})"
@@ -148,6 +182,10 @@ impl fmt::Display for Note {
         }
     }
 }
+
+/// Below this confidence (≈ days of history) a recommendation carries a
+/// [`Note::LowConfidence`].
+pub const LOW_CONFIDENCE: f64 = 1.0;
 
 /// A size at which past usage is checked, with how often it was exceeded.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -283,7 +321,8 @@ pub struct RecommendationReport {
     pub strategy: String,
     /// Evaluation time.
     pub now: Timestamp,
-    /// Per workload.
+    /// Per workload; serialized as a list of `{namespace, workload,
+    /// containers}` in key order, so no two keys can collide.
     #[serde(serialize_with = "serialize_workloads")]
     pub workloads: BTreeMap<WorkloadKey, WorkloadRecommendation>,
     /// Input warnings, as text.
@@ -294,12 +333,18 @@ fn serialize_workloads<S: serde::Serializer>(
     m: &BTreeMap<WorkloadKey, WorkloadRecommendation>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = s.serialize_map(Some(m.len()))?;
-    for (k, v) in m {
-        map.serialize_entry(&k.to_string(), v)?;
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        namespace: &'a str,
+        workload: &'a str,
+        #[serde(flatten)]
+        recommendation: &'a WorkloadRecommendation,
     }
-    map.end()
+    s.collect_seq(m.iter().map(|(k, v)| Entry {
+        namespace: &k.namespace,
+        workload: k.workload.as_str(),
+        recommendation: v,
+    }))
 }
 
 /// Runs `rec` over every workload of `usage`, then applies the context's caps.
@@ -427,6 +472,31 @@ pub(crate) fn window<'a>(
     }
 }
 
+/// For each of CPU and memory: `Some(note)` when no sample of `pods` lies
+/// in the window `w` (with the count of samples outside it).
+pub(crate) fn no_data(
+    pods: &BTreeMap<PodId, ContainerSeries>,
+    w: &Windowed<'_>,
+) -> [Option<Note>; 2] {
+    let inside = |cpu: bool| -> usize {
+        w.pods
+            .iter()
+            .map(|(_, s)| if cpu { s.cpu.1.len() } else { s.memory.1.len() })
+            .sum()
+    };
+    let total = |cpu: bool| -> usize {
+        pods.values()
+            .map(|s| if cpu { s.cpu.len() } else { s.memory.len() })
+            .sum()
+    };
+    [(true, "cpu"), (false, "memory")].map(|(cpu, resource)| {
+        (inside(cpu) == 0).then(|| Note::NoData {
+            resource,
+            outside_window: total(cpu),
+        })
+    })
+}
+
 pub(crate) fn gpu_for(
     w: &Windowed<'_>,
     sizer: &GpuSizer,
@@ -528,27 +598,167 @@ impl Recommender for VpaRecommender {
                 .unwrap_or(Bytes::ZERO);
             let (agg, used, discarded) = self.aggregate(pods, ctx.now, req);
             let e = self.vpa.estimate(&agg, n);
+            let w = window(pods, ctx.now.unix_nanos(), self.vpa.config().history_ns());
+            let [no_cpu, no_memory] = no_data(pods, &w);
             let mut rec = ContainerRecommendation {
-                cpu: Some(Estimate::new(e.target_cpu, e.lower_cpu, e.upper_cpu, None)),
-                memory: Some(Estimate::new(
-                    e.target_memory,
-                    e.lower_memory,
-                    e.upper_memory,
-                    None,
-                )),
+                cpu: no_cpu
+                    .is_none()
+                    .then(|| Estimate::new(e.target_cpu, e.lower_cpu, e.upper_cpu, None)),
+                memory: no_memory
+                    .is_none()
+                    .then(|| Estimate::new(e.target_memory, e.lower_memory, e.upper_memory, None)),
                 confidence: Some(e.confidence),
                 ..Default::default()
             };
+            rec.notes.extend(no_cpu.into_iter().chain(no_memory));
+            if (rec.cpu.is_some() || rec.memory.is_some()) && e.confidence < LOW_CONFIDENCE {
+                rec.notes.push(Note::LowConfidence {
+                    confidence: e.confidence,
+                    samples: agg.total_samples,
+                    span_secs: agg
+                        .first_sample_ns
+                        .zip(agg.last_sample_ns)
+                        .map_or(0, |(f, l)| (l - f) / crate::time::NANOS_PER_SEC),
+                });
+            }
             if used + discarded > 0 {
                 rec.notes.push(Note::OomBump {
                     events: used,
                     discarded,
                 });
             }
-            let w = window(pods, ctx.now.unix_nanos(), self.vpa.config().history_ns());
             rec.gpu = gpu_for(&w, &self.gpu, ctx);
             out.containers.insert(name.clone(), rec);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::read_csv;
+
+    const T0: i64 = 1_700_000_000;
+
+    fn csv(rows: &[(i64, &str, &str, &str)]) -> String {
+        let mut s = String::from("timestamp,namespace,pod,container,resource,value,workload\n");
+        for (t, ns, res, wl) in rows {
+            let v = if *res == "cpu" { "0.5" } else { "4e8" };
+            s += &format!("{t},{ns},x-0,app,{res},{v},{wl}\n");
+        }
+        s
+    }
+
+    fn only(report: &RecommendationReport) -> &ContainerRecommendation {
+        &report.workloads.values().next().unwrap().containers["app"]
+    }
+
+    /// Regression (issue 15): no sample in the window (`now` before every
+    /// sample or long after them, or a resource never sampled) gave the
+    /// 25m / 250 MiB floor without a word.
+    #[test]
+    fn no_data_means_no_recommendation_with_a_reason() {
+        let rows: Vec<_> = (0..600)
+            .map(|m| (T0 + 60 * m, "prod", "memory", "api"))
+            .collect();
+        let usage = read_csv("u.csv", &csv(&rows)).unwrap();
+        for strategy in [Strategy::Vpa, Strategy::Risk] {
+            let rec = strategy.build().unwrap();
+            let last = usage.last_time().unwrap();
+            let r = recommend_all(&usage, rec.as_ref(), &RecommendContext::at(last));
+            let c = only(&r);
+            assert_eq!(c.cpu, None, "{strategy:?}");
+            assert!(c.memory.is_some(), "{strategy:?}");
+            assert!(c.notes.contains(&Note::NoData {
+                resource: "cpu",
+                outside_window: 0
+            }));
+            for now in [T0 - 86_400, T0 + 90 * 86_400] {
+                let ctx = RecommendContext::at(Timestamp::from_unix_secs(now).unwrap());
+                let r = recommend_all(&usage, rec.as_ref(), &ctx);
+                let c = only(&r);
+                assert_eq!((c.cpu, c.memory), (None, None), "{strategy:?} at {now}");
+                assert!(c.notes.contains(&Note::NoData {
+                    resource: "memory",
+                    outside_window: 600
+                }));
+                assert!(!c
+                    .notes
+                    .iter()
+                    .any(|n| matches!(n, Note::LowConfidence { .. })));
+            }
+        }
+    }
+
+    /// Regression (issue 15): one sample gave an upper bound of 10^14
+    /// millicores with nothing saying how thin the data was.
+    #[test]
+    fn thin_data_says_so() {
+        let usage = read_csv("u.csv", &csv(&[(T0, "prod", "cpu", "api")])).unwrap();
+        let rec = Strategy::Vpa.build().unwrap();
+        let r = recommend_all(
+            &usage,
+            rec.as_ref(),
+            &RecommendContext::at(usage.last_time().unwrap()),
+        );
+        let c = only(&r);
+        assert!(c.cpu.is_some());
+        assert!(
+            c.notes.iter().any(|n| matches!(
+                n,
+                Note::LowConfidence {
+                    samples: 1,
+                    span_secs: 0,
+                    ..
+                }
+            )),
+            "{:?}",
+            c.notes
+        );
+        // A week of minute samples is confident: no such note.
+        let rows: Vec<_> = (0..7 * 1440)
+            .map(|m| (T0 + 60 * m, "prod", "cpu", "api"))
+            .collect();
+        let usage = read_csv("u.csv", &csv(&rows)).unwrap();
+        let r = recommend_all(
+            &usage,
+            rec.as_ref(),
+            &RecommendContext::at(usage.last_time().unwrap()),
+        );
+        assert!(!only(&r)
+            .notes
+            .iter()
+            .any(|n| matches!(n, Note::LowConfidence { .. })));
+    }
+
+    /// Regression (issue 15): `a/b` + `c` and `a` + `b/c` serialized to the
+    /// same key `a/b/c`, and one workload vanished from the JSON.
+    #[test]
+    fn workload_keys_serialize_structured() {
+        let usage = read_csv(
+            "u.csv",
+            &csv(&[(T0, "a/b", "cpu", "c"), (T0, "a", "cpu", "b/c")]),
+        )
+        .unwrap();
+        let rec = Strategy::Vpa.build().unwrap();
+        let r = recommend_all(
+            &usage,
+            rec.as_ref(),
+            &RecommendContext::at(usage.last_time().unwrap()),
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        let w = v["workloads"].as_array().unwrap();
+        let keys: Vec<(&str, &str)> = w
+            .iter()
+            .map(|e| {
+                (
+                    e["namespace"].as_str().unwrap(),
+                    e["workload"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(keys, [("a", "b/c"), ("a/b", "c")]);
+        assert!(w[0]["containers"]["app"]["cpu"].is_object());
     }
 }

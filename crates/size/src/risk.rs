@@ -227,6 +227,13 @@ impl Recommender for RiskRecommender {
                     None,
                 ));
             }
+            let [no_cpu, no_memory] = crate::recommend::no_data(pods, &full);
+            rec.notes.extend(
+                no_cpu
+                    .filter(|_| rec.cpu.is_none())
+                    .into_iter()
+                    .chain(no_memory.filter(|_| rec.memory.is_none())),
+            );
             let gpu_margin = selected.map_or(0.15, |p| p.margin_fraction);
             let gpu_pct = selected.map_or(0.95, |p| p.cpu_percentile);
             rec.gpu = gpu_for(

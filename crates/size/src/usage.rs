@@ -76,6 +76,13 @@ impl fmt::Display for Resource {
     }
 }
 
+/// The largest accepted CPU sample, in cores (larger values would be
+/// clamped by the recommenders' integer arithmetic).
+pub const MAX_CPU_CORES: f64 = 1e6;
+
+/// The largest accepted memory or GPU-memory sample, in bytes (2^60).
+pub const MAX_BYTES: f64 = 1_152_921_504_606_846_976.0;
+
 /// Where a sample came from, for error messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SampleOrigin {
@@ -265,6 +272,22 @@ pub enum UsageWarning {
         /// How many.
         count: usize,
     },
+    /// Two Prometheus series carry the same container, resource and device;
+    /// the later one's samples were dropped where the first has one.
+    DuplicateSeries {
+        /// File.
+        file: String,
+        /// Index of the dropped series in `data.result`.
+        index: usize,
+        /// Index of the series kept.
+        first_index: usize,
+        /// Resource.
+        resource: Resource,
+        /// Labels whose values differ between the two.
+        differing_labels: Vec<String>,
+        /// Samples dropped (same timestamp as a kept one).
+        overlapping: usize,
+    },
     /// Samples were skipped (e.g. Prometheus `NaN` stale markers).
     SamplesSkipped {
         /// File.
@@ -294,6 +317,22 @@ impl fmt::Display for UsageWarning {
                 reason,
                 count,
             } => write!(f, "{file}: {count} sample(s) skipped: {reason}"),
+            UsageWarning::DuplicateSeries {
+                file,
+                index,
+                first_index,
+                resource,
+                differing_labels,
+                overlapping,
+            } => write!(
+                f,
+                "{file}: result #{index} duplicates result #{first_index} ({resource}; differing labels: {}); {overlapping} overlapping sample(s) dropped, not summed",
+                if differing_labels.is_empty() {
+                    "none".to_string()
+                } else {
+                    differing_labels.join(", ")
+                }
+            ),
         }
     }
 }
@@ -418,6 +457,12 @@ impl UsageBuilder {
             }
             if resource == Resource::GpuUtil && value > 1.0 {
                 return Err(bad("gpu_util must be a fraction in [0, 1]"));
+            }
+            if resource == Resource::Cpu && value > MAX_CPU_CORES {
+                return Err(bad("above 1e6 cores, the largest accepted cpu sample"));
+            }
+            if matches!(resource, Resource::Memory | Resource::GpuMemory) && value > MAX_BYTES {
+                return Err(bad("above 2^60 bytes (1 EiB), the largest accepted size"));
             }
         }
         let name_err = |field, value: &str, source| SampleError::BadName {

@@ -1,7 +1,7 @@
 //! `rightsizer catalog`: lists the built-in catalog of accelerators and
 //! instance types, optionally merged with extra JSON/YAML files.
 
-use crate::common::CliResult;
+use crate::common::{read_file, CliResult};
 use rightsizer::catalog::{price_per_device, Catalog, CatalogDocument, NodeTypeFilter};
 use rightsizer::model::accelerator::AcceleratorModel;
 use rightsizer::model::node::{NodeType, Provider};
@@ -59,7 +59,17 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult {
     let mut catalog = Catalog::builtin();
     for f in &args.extra {
-        catalog.merge_from_path(f)?;
+        // An extra file that adds nothing (empty, `[]`, `{}`) is a mistake,
+        // not a no-op: say so rather than print the built-in catalog.
+        let name = f.display().to_string();
+        let doc = rightsizer::catalog::parse_document(&read_file(f)?, &name)?;
+        if doc.accelerators.is_empty() && doc.node_types.is_empty() {
+            return Err(format!(
+                "{name}: the --extra file has no `accelerators` and no `node_types` entries"
+            )
+            .into());
+        }
+        catalog.merge_document(doc, &name)?;
     }
     let filter = match args.provider {
         Some(p) => NodeTypeFilter::new().provider(p.provider()),

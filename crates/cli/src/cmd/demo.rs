@@ -235,11 +235,18 @@ pub fn run(args: &Args) -> CliResult {
         Some(p) => read_file(p)?,
         None => SCENARIO.to_string(),
     };
-    let scenario: Scenario = from_yaml(&text)?;
+    // Errors about the scenario name its file (the built-in one has none).
+    let source = args
+        .scenario
+        .as_ref()
+        .map_or("built-in scenario".to_string(), |p| p.display().to_string());
+    let at = |e: &dyn std::fmt::Display| format!("{source}: {e}");
+    let scenario: Scenario = from_yaml(&text).map_err(|e| at(&e))?;
     let catalog = Catalog::builtin();
-    let (state, prices) = build_cluster(&scenario, &catalog)?;
+    let (state, prices) = build_cluster(&scenario, &catalog).map_err(|e| at(&e))?;
     for (i, w) in scenario.workloads.iter().enumerate() {
-        validate_workload(w, catalog.accelerator_map(), &format!("workloads[{i}]"))?;
+        validate_workload(w, catalog.accelerator_map(), &format!("workloads[{i}]"))
+            .map_err(|e| at(&e))?;
     }
     let mut engine = Engine::new(state, engine_config())?;
     let workloads = place_all(&mut engine, &scenario.workloads);
@@ -249,7 +256,7 @@ pub fn run(args: &Args) -> CliResult {
         None => None,
     };
     if let Some(cp) = &scenario.capacity_plan {
-        let (sel, plan) = capacity_plan(cp, &catalog, table.as_ref())?;
+        let (sel, plan) = capacity_plan(cp, &catalog, table.as_ref()).map_err(|e| at(&e))?;
         report.selection = Some(sel);
         report.planning = Some(plan);
     } else if table.is_some() {

@@ -2,11 +2,13 @@
 //!
 //! Input files ending in `.json` are read as Prometheus `query_range`
 //! responses, anything else as the long-format CSV. JSON output gives, per
-//! workload and container, per resource, `target`, `lower_bound`,
+//! workload (a list of `{namespace, workload, containers}`) and container,
+//! per resource, `target`, `lower_bound`,
 //! `upper_bound` (cores for cpu, bytes for memory), the raw uncapped target
 //! and the limit where the strategy gives one.
 
 use crate::common::{read_file, CliResult};
+use rightsizer::catalog::Catalog;
 use rightsizer::model::resources::Resources;
 use rightsizer::model::spec::{from_str_auto, ClusterSpec};
 use rightsizer::size::capacity::CapacityShape;
@@ -85,8 +87,7 @@ pub fn run(args: &Args) -> CliResult {
     let rec = strategy.build()?;
     let mut ctx = RecommendContext::at(now);
     if let Some(path) = &args.cluster {
-        let spec: ClusterSpec =
-            from_str_auto(&read_file(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        let spec = read_cluster(path)?;
         ctx.capacity = spec
             .nodes
             .iter()
@@ -113,6 +114,44 @@ pub fn run(args: &Args) -> CliResult {
         write!(out, "{}", render_table(&report))?;
     }
     Ok(())
+}
+
+/// Reads and validates the `--cluster` document: it must parse, pass
+/// [`ClusterSpec::validate`] against the built-in catalog and hold at least
+/// one node or node type with CPU and memory.
+fn read_cluster(path: &std::path::Path) -> Result<ClusterSpec, crate::common::CliError> {
+    let text = read_file(path)?;
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    if text.trim().is_empty() {
+        return Err(
+            at(&"the cluster document is empty (expected `nodes:` or `node_types:`)").into(),
+        );
+    }
+    let spec: ClusterSpec = from_str_auto(&text).map_err(|e| at(&e))?;
+    let base: Vec<_> = Catalog::builtin().accelerators().cloned().collect();
+    spec.validate(&base).map_err(|e| at(&e))?;
+    if spec.nodes.is_empty() && spec.node_types.is_empty() {
+        return Err(at(&"the cluster document has no nodes and no node_types: nothing to check recommendations against").into());
+    }
+    for (i, n) in spec.nodes.iter().enumerate() {
+        if n.allocatable.cpu.get() == 0 || n.allocatable.memory.get() == 0 {
+            return Err(at(&format_args!(
+                "nodes[{i}].allocatable: node {} has no cpu or no memory",
+                n.id
+            ))
+            .into());
+        }
+    }
+    for (i, t) in spec.node_types.iter().enumerate() {
+        if t.cpu.get() == 0 || t.memory.get() == 0 {
+            return Err(at(&format_args!(
+                "node_types[{i}]: node type {} has no cpu or no memory",
+                t.id
+            ))
+            .into());
+        }
+    }
+    Ok(spec)
 }
 
 fn container_json(c: &ContainerRecommendation) -> Value {
@@ -161,15 +200,24 @@ fn container_json(c: &ContainerRecommendation) -> Value {
 }
 
 fn to_json(r: &RecommendationReport) -> Value {
-    let mut workloads = Map::new();
-    for (k, w) in &r.workloads {
-        let containers: Map<String, Value> = w
-            .containers
-            .iter()
-            .map(|(n, c)| (n.clone(), container_json(c)))
-            .collect();
-        workloads.insert(k.to_string(), json!({ "containers": containers }));
-    }
+    // A list with the key's parts as fields: joining them into one string
+    // made `a/b` + `c` and `a` + `b/c` collide.
+    let workloads: Vec<Value> = r
+        .workloads
+        .iter()
+        .map(|(k, w)| {
+            let containers: Map<String, Value> = w
+                .containers
+                .iter()
+                .map(|(n, c)| (n.clone(), container_json(c)))
+                .collect();
+            json!({
+                "namespace": k.namespace,
+                "workload": k.workload.as_str(),
+                "containers": containers,
+            })
+        })
+        .collect();
     json!({
         "strategy": r.strategy,
         "now": r.now.to_rfc3339(),
@@ -189,8 +237,8 @@ fn render_table(r: &RecommendationReport) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<40} {:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}  gpu",
-        "workload", "container", "cpu", "cpu-lo", "cpu-hi", "mem", "mem-lo", "mem-hi"
+        "{:<20} {:<28} {:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}  gpu",
+        "namespace", "workload", "container", "cpu", "cpu-lo", "cpu-hi", "mem", "mem-lo", "mem-hi"
     );
     let mib = |b: rightsizer::model::units::Bytes| format!("{:.1}", b.get() as f64 / 1048576.0);
     for (k, w) in &r.workloads {
@@ -217,8 +265,13 @@ fn render_table(r: &RecommendationReport) -> String {
                 .map_or(String::from("-"), |g| format!("{:?}", g.share));
             let _ = writeln!(
                 s,
-                "{:<40} {:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}  {}",
-                k.to_string(),
+                "{:<20} {:<28} {:<16} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}  {}",
+                if k.namespace.is_empty() {
+                    "-"
+                } else {
+                    &k.namespace
+                },
+                k.workload.as_str(),
                 name,
                 ct,
                 cl,

@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The most seeds one invocation runs.
+const MAX_SEEDS: u64 = 100_000;
+
 /// Arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,7 +38,8 @@ pub struct Args {
     /// First seed (the paper uses 42..=51).
     #[arg(long, default_value_t = 42)]
     pub first_seed: u64,
-    /// Inflate the workload to this multiple of GPU capacity.
+    /// Inflate the workload to this multiple of GPU capacity (finite,
+    /// 0..=100; 0 keeps the trace as it is).
     #[arg(long, default_value_t = 1.3)]
     pub inflation: f64,
     /// Worker threads (default: all cores). Results do not depend on it.
@@ -73,10 +77,21 @@ pub fn run(args: &Args) -> CliResult {
             .map(|p| p.trim().parse::<SharePolicy>())
             .collect::<Result<_, _>>()?
     };
-    if args.seeds == 0 {
-        return Err("--seeds must be at least 1".into());
+    if args.seeds == 0 || args.seeds > MAX_SEEDS {
+        return Err(format!("--seeds {}: expected 1..={MAX_SEEDS}", args.seeds).into());
     }
-    let seeds: Vec<u64> = (args.first_seed..args.first_seed + args.seeds).collect();
+    let end = args.first_seed.checked_add(args.seeds - 1).ok_or_else(|| {
+        format!(
+            "--first-seed {} with --seeds {}: the last seed would pass {}",
+            args.first_seed,
+            args.seeds,
+            u64::MAX
+        )
+    })?;
+    let seeds: Vec<u64> = (args.first_seed..=end).collect();
+    if args.threads == Some(0) {
+        return Err("--threads 0: expected at least 1".into());
+    }
     let t0 = Instant::now();
     let exp = load_experiment(&nodes, &pods)?;
     let load_secs = t0.elapsed().as_secs_f64();
@@ -84,6 +99,8 @@ pub fn run(args: &Args) -> CliResult {
         inflation: args.inflation,
         record_decisions: false,
     };
+    cfg.validate(&exp)
+        .map_err(|e| format!("--inflation with {}: {e}", pods.display()))?;
     let bar = ProgressBar::new((policies.len() * seeds.len()) as u64);
     bar.set_style(
         ProgressStyle::with_template(
