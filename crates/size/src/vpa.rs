@@ -999,5 +999,55 @@ mod tests {
             });
             proptest::prop_assert!(on_edge || e.target_memory.get() == 262_144_000, "{:?}", e);
         }
+        #[test]
+        fn aggregate_instances_counts_every_sample_up_to_now(
+            pods in proptest::collection::vec(
+                (0i64..(6 * 1440), 1i64..600, proptest::collection::vec(0.0f64..8.0, 1..120)),
+                1..6,
+            ),
+            now_min in 0i64..(7 * 1440),
+        ) {
+            // Replicas starting at arbitrary minutes, sampling every 1..600
+            // minutes, all within 8 days: nothing expires, every CPU sample
+            // at or before `now` counts once, first/last are the extremes.
+            let v = vpa();
+            let series: Vec<(Vec<i64>, Vec<f64>)> = pods
+                .iter()
+                .map(|(start, step, xs)| {
+                    let t = (0..xs.len() as i64).map(|k| T0 + (start + k * step) * MIN).collect();
+                    (t, xs.clone())
+                })
+                .collect();
+            let inst: Vec<InstanceHistory<'_>> = series
+                .iter()
+                .map(|(t, x)| InstanceHistory { cpu_t: t, cpu: x, memory_t: t, memory: x, ooms: &[] })
+                .collect();
+            let now = T0 + now_min * MIN;
+            let f = v.aggregate_instances(&inst, now, Bytes::ZERO);
+            let seen: Vec<i64> = series.iter().flat_map(|(t, _)| t.iter().copied()).filter(|t| *t <= now).collect();
+            proptest::prop_assert_eq!(f.expirations, 0);
+            proptest::prop_assert_eq!(f.aggregate.total_samples, seen.len() as u64);
+            proptest::prop_assert_eq!(f.aggregate.first_sample_ns, seen.iter().copied().min());
+            proptest::prop_assert_eq!(f.aggregate.last_sample_ns, seen.iter().copied().max());
+            // Fed one by one in the same order, the aggregate is the same.
+            let mut agg = v.new_aggregate();
+            let mut states = vec![ContainerState::default(); inst.len()];
+            let mut ev: Vec<(i64, u8, usize, usize)> = Vec::new();
+            for (i, (t, _)) in series.iter().enumerate() {
+                for (k, tk) in t.iter().enumerate().filter(|(_, tk)| **tk <= now) {
+                    ev.push((*tk, 0, i, k));
+                    ev.push((*tk, 1, i, k));
+                }
+            }
+            ev.sort_unstable();
+            for (t, kind, i, k) in ev {
+                if kind == 0 {
+                    v.add_cpu_sample(&mut agg, &mut states[i], t, series[i].1[k]);
+                } else {
+                    v.add_memory_sample(&mut agg, &mut states[i], t, series[i].1[k]);
+                }
+            }
+            proptest::prop_assert_eq!(&f.aggregate, &agg);
+        }
     }
 }
