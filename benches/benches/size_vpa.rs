@@ -10,7 +10,8 @@
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rightsizer::size::vpa::{ContainerState, Vpa, VpaConfig};
+use rightsizer::model::units::Bytes;
+use rightsizer::size::vpa::{ContainerState, InstanceHistory, Vpa, VpaConfig};
 
 const MINUTES: usize = 8 * 1440;
 const T0_NS: i64 = 1_795_737_600_000_000_000;
@@ -66,6 +67,31 @@ fn run_vpa(vpa: &Vpa, tr: &Trace, containers: usize) -> u64 {
     acc
 }
 
+/// The same samples through `Vpa::aggregate_instances` (the k-way merge of
+/// CPU, memory and OOM cursors the `vpa` strategy uses), one instance per
+/// container. It also materialises the scaled samples (two `Vec<f64>` per
+/// container), so its cost over `run_vpa` is an upper bound on the merge.
+fn run_vpa_merged(vpa: &Vpa, tr: &Trace, containers: usize) -> u64 {
+    let mut acc = 0u64;
+    let now = *tr.t.last().expect("non-empty trace");
+    for c in 0..containers {
+        let s = scale(c);
+        let cpu: Vec<f64> = tr.cpu.iter().map(|x| x * s).collect();
+        let mem: Vec<f64> = tr.mem.iter().map(|x| x * s).collect();
+        let inst = [InstanceHistory {
+            cpu_t: &tr.t,
+            cpu: &cpu,
+            memory_t: &tr.t,
+            memory: &mem,
+            ooms: &[],
+        }];
+        let fed = vpa.aggregate_instances(&inst, now, Bytes::ZERO);
+        let e = vpa.estimate(&fed.aggregate, 1);
+        acc = acc.wrapping_add(e.target_cpu.get() ^ e.upper_memory.get());
+    }
+    acc
+}
+
 fn run_sum(tr: &Trace, containers: usize) -> f64 {
     let mut acc = 0.0;
     for c in 0..containers {
@@ -98,6 +124,11 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("vpa_recommend", n), &n, |b, &n| {
             b.iter(|| run_vpa(&vpa, &tr, n))
         });
+        g.bench_with_input(
+            BenchmarkId::new("vpa_aggregate_instances", n),
+            &n,
+            |b, &n| b.iter(|| run_vpa_merged(&vpa, &tr, n)),
+        );
         g.bench_with_input(BenchmarkId::new("baseline_sum", n), &n, |b, &n| {
             b.iter(|| run_sum(&tr, n))
         });

@@ -109,7 +109,7 @@ impl ExponentialBuckets {
                 if b == 0 {
                     0.0
                 } else {
-                    first * (ratio.powf(b as f64) - 1.0) / (ratio - 1.0)
+                    first * (go_pow(ratio, b as f64) - 1.0) / (ratio - 1.0)
                 }
             })
             .collect();
@@ -249,19 +249,24 @@ impl Histogram {
         }
     }
 
-    /// Removes up to `weight` at `value`; a bucket never goes below zero and is
-    /// emptied when less than `epsilon` would remain.
+    /// Removes `weight` at `value` with VPA's `safeSubtract`: the bucket and
+    /// the total each drop by `weight`, and whichever falls below `epsilon`
+    /// becomes exactly 0.
     pub fn subtract_sample(&mut self, layout: &ExponentialBuckets, value: f64, weight: f64) {
         if weight.is_nan() || weight < 0.0 {
             return;
         }
         let b = layout.find_bucket(value);
-        let mut weight = weight;
-        if weight > self.weights[b] - layout.epsilon {
-            weight = self.weights[b];
-        }
-        self.total -= weight;
-        self.weights[b] -= weight;
+        let safe_subtract = |v: f64| {
+            let v = v - weight;
+            if v < layout.epsilon {
+                0.0
+            } else {
+                v
+            }
+        };
+        self.total = safe_subtract(self.total);
+        self.weights[b] = safe_subtract(self.weights[b]);
         self.update_min_max(layout);
     }
 
@@ -426,7 +431,7 @@ impl DecayingHistogram {
             self.shift_reference(layout, t);
         }
         let diff = clamp_duration(t - self.reference);
-        (diff as f64 / self.half_life_ns as f64).exp2()
+        go_exp2(diff as f64 / self.half_life_ns as f64)
     }
 
     fn shift_reference(&mut self, layout: &ExponentialBuckets, new_ref: i128) {
@@ -472,6 +477,144 @@ fn ldexp1(e: i64) -> f64 {
     } else {
         f64::from_bits(((e + 1023) as u64) << 52)
     }
+}
+
+/// Go's `math.Frexp` for finite non-zero `x`: `x = frac × 2^exp`,
+/// `frac ∈ [0.5, 1)`.
+fn go_frexp(x: f64) -> (f64, i64) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    let (x, mut e) = if x.abs() < f64::MIN_POSITIVE {
+        (x * (1u64 << 52) as f64, -52)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    e += ((bits >> 52) & 0x7ff) as i64 - 1023 + 1;
+    let frac = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (frac, e)
+}
+
+/// Go's `math.Ldexp`: `frac × 2^exp` with one rounding.
+fn go_ldexp(frac: f64, exp: i64) -> f64 {
+    if frac == 0.0 || !frac.is_finite() {
+        return frac;
+    }
+    let (frac, e) = if frac.abs() < f64::MIN_POSITIVE {
+        (frac * (1u64 << 52) as f64, -52)
+    } else {
+        (frac, 0)
+    };
+    let bits = frac.to_bits();
+    let mut exp = exp + e + ((bits >> 52) & 0x7ff) as i64 - 1023;
+    if exp < -1075 {
+        return 0.0f64.copysign(frac);
+    }
+    if exp > 1023 {
+        return f64::INFINITY.copysign(frac);
+    }
+    let mut m = 1.0;
+    if exp < -1022 {
+        exp += 53;
+        m = 1.0 / (1u64 << 53) as f64;
+    }
+    let bits = (bits & !(0x7ffu64 << 52)) | (((exp + 1023) as u64) << 52);
+    m * f64::from_bits(bits)
+}
+
+/// Go's `math.Pow` (amd64, Go ≤ 1.21: no assembly, successive squarings of
+/// the `Frexp` mantissa) for the exponents VPA uses: integers (bucket
+/// starts `ratio^n`, the confidence multipliers' `1` and `−2`). Its result
+/// can differ from a correctly rounded `powf` in the last bits, which moves a
+/// truncated bucket edge or scaled amount by one unit.
+pub(crate) fn go_pow(x: f64, y: f64) -> f64 {
+    if y == 0.0 || x == 1.0 {
+        return 1.0;
+    }
+    if y == 1.0 {
+        return x;
+    }
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    if x == 0.0 || x.is_infinite() || y.is_infinite() || y.fract() != 0.0 || y.abs() >= 1e15 {
+        // Outside what VPA evaluates: fall back to the C library.
+        return x.powf(y);
+    }
+    let yi = y.abs() as i64;
+    let mut a1 = 1.0;
+    let mut ae = 0i64;
+    let (mut x1, mut xe) = go_frexp(x);
+    let mut i = yi;
+    while i != 0 {
+        if !(-(1 << 12)..=(1 << 12)).contains(&xe) {
+            ae += xe;
+            break;
+        }
+        if i & 1 == 1 {
+            a1 *= x1;
+            ae += xe;
+        }
+        x1 *= x1;
+        xe <<= 1;
+        if x1 < 0.5 {
+            x1 += x1;
+            xe -= 1;
+        }
+        i >>= 1;
+    }
+    if y < 0.0 {
+        a1 = 1.0 / a1;
+        ae = -ae;
+    }
+    go_ldexp(a1, ae)
+}
+
+/// Go's `math.Exp2` (pure Go on amd64): argument reduction and the
+/// `expmulti` polynomial, so decay weights are bit-identical to VPA's.
+/// The constants are Go's literals verbatim (both languages round decimal
+/// literals correctly, so the bits agree).
+#[allow(clippy::excessive_precision)]
+pub(crate) fn go_exp2(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const OVERFLOW: f64 = 1.023_999_999_999_999_9e+03;
+    const UNDERFLOW: f64 = -1.0740e+03;
+    if x.is_nan() || x == f64::INFINITY {
+        return x;
+    }
+    if x == f64::NEG_INFINITY || x < UNDERFLOW {
+        return 0.0;
+    }
+    if x > OVERFLOW {
+        return f64::INFINITY;
+    }
+    let k: i64 = if x > 0.0 {
+        (x + 0.5) as i64
+    } else if x < 0.0 {
+        (x - 0.5) as i64
+    } else {
+        0
+    };
+    let t = x - k as f64;
+    let hi = t * LN2_HI;
+    let lo = -t * LN2_LO;
+    go_expmulti(hi, lo, k)
+}
+
+#[allow(clippy::excessive_precision)]
+fn go_expmulti(hi: f64, lo: f64, k: i64) -> f64 {
+    const P1: f64 = 1.666_666_666_666_666_574_15e-01;
+    const P2: f64 = -2.777_777_777_701_559_338_42e-03;
+    const P3: f64 = 6.613_756_321_437_934_361_17e-05;
+    const P4: f64 = -1.653_390_220_546_525_153_90e-06;
+    const P5: f64 = 4.138_136_797_057_238_460_39e-08;
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    go_ldexp(y, k)
 }
 
 #[cfg(test)]
@@ -594,6 +737,63 @@ mod tests {
             max_relative = 1e-12
         );
         assert_eq!(h.percentile(&l, 0.99), l.bucket_start(1));
+    }
+
+    /// Bits printed by Go 1.19.8 linux/amd64 (`math.Float64bits(math.Pow(1.05, n))`,
+    /// `math.Exp2(x)`), which differ from a correctly rounded `powf`/`exp2`.
+    #[test]
+    fn go_pow_and_exp2_are_bit_identical_to_go() {
+        for (n, bits) in [
+            (7.0, 0x3ff6_837b_bb97_f124u64),
+            (37.0, 0x4018_535c_5773_7740),
+            (100.0, 0x4060_700a_4de5_1799),
+            (127.0, 0x407e_af44_69d7_c80d),
+            (128.0, 0x4080_1c03_eac4_7c3a),
+            (175.0, 0x40b3_f28c_0b1c_2558),
+        ] {
+            assert_eq!(go_pow(1.05, n).to_bits(), bits, "1.05^{n}");
+        }
+        // The lower-bound multiplier at 5 minutes of history.
+        assert_eq!(
+            go_pow(1.0 + 0.001 / (5.0 / 1440.0), -2.0).to_bits(),
+            0x3fe3_4a14_c27b_3c18
+        );
+        assert_eq!(go_pow(1.7, 1.0), 1.7);
+        assert_eq!(go_pow(f64::INFINITY, -2.0), 0.0);
+        for (x, bits) in [
+            (0.5, 0x3ff6_a09e_667f_3bccu64),
+            (-0.5, 0x3fe6_a09e_667f_3bcc),
+            (1.0 / 3.0, 0x3ff4_28a2_f98d_728b),
+            (-99.99, 0x39b0_1c7d_6c40_4f1c),
+            (99.7, 0x4629_fdf8_bcce_534c),
+            (-1.0 / 1440.0, 0x3fef_fc0e_c62f_ed35),
+            (7.123456, 0x4061_6df1_1dc9_1d2d),
+        ] {
+            assert_eq!(go_exp2(x).to_bits(), bits, "2^{x}");
+        }
+        assert_eq!(go_exp2(0.0), 1.0);
+        assert_eq!(go_exp2(-1100.0), 0.0);
+        assert_eq!(go_exp2(3.0), 8.0);
+    }
+
+    #[test]
+    fn subtract_is_vpa_safe_subtract_on_bucket_and_total() {
+        let l = ExponentialBuckets::vpa_memory();
+        let mut h = Histogram::new(&l);
+        h.add_sample(&l, 5e8, 1.0);
+        h.add_sample(&l, 9e8, 1.0);
+        // More than the bucket holds: the bucket empties, and the total drops
+        // by the full weight (2 − 1.5), not by what the bucket held.
+        h.subtract_sample(&l, 5e8, 1.5);
+        assert_eq!(h.bucket_weight(l.find_bucket(5e8)), 0.0);
+        assert_eq!(h.total_weight(), 0.5);
+        // The total below epsilon becomes exactly 0.
+        h.subtract_sample(&l, 9e8, 0.5 + EPSILON / 2.0);
+        assert_eq!(h.total_weight(), 0.0);
+        assert_eq!(
+            h.bucket_weight(l.find_bucket(9e8)),
+            1.0 - (0.5 + EPSILON / 2.0)
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@
 use crate::gpu::{GpuRecommendation, GpuSizer};
 use crate::time::Timestamp;
 use crate::usage::{ContainerSeries, UsageSet, UsageWarning, WorkloadKey, WorkloadUsage};
-use crate::vpa::{AggregateState, ContainerState, Vpa, VpaConfig, VpaConfigError};
+use crate::vpa::{AggregateState, InstanceHistory, Vpa, VpaConfig, VpaConfigError};
 use rightsizer_model::accelerator::AcceleratorModel;
 use rightsizer_model::ids::PodId;
 use rightsizer_model::units::{Bytes, MilliCpu};
@@ -442,7 +442,6 @@ pub(crate) struct WindowedSeries<'a> {
     pub memory: (&'a [i64], &'a [f64]),
     pub gpu_memory: &'a [f64],
     pub gpu_util: &'a [f64],
-    pub ooms: &'a [i64],
 }
 
 pub(crate) fn window<'a>(
@@ -455,8 +454,6 @@ pub(crate) fn window<'a>(
         pods: pods
             .iter()
             .map(|(p, s)| {
-                let a = s.ooms.partition_point(|t| *t <= from);
-                let b = s.ooms.partition_point(|t| *t <= now_ns).max(a);
                 (
                     p,
                     WindowedSeries {
@@ -464,7 +461,6 @@ pub(crate) fn window<'a>(
                         memory: s.memory.window(from, now_ns),
                         gpu_memory: s.gpu_memory.window(from, now_ns).1,
                         gpu_util: s.gpu_util.window(from, now_ns).1,
-                        ooms: &s.ooms[a..b],
                     },
                 )
             })
@@ -508,7 +504,8 @@ pub(crate) fn gpu_for(
 }
 
 /// VPA's recommender over usage history: one [`AggregateState`] per container
-/// name, fed by every pod, over VPA's 8-day history.
+/// name, fed by every pod over the whole history up to `now` (dropped, as
+/// VPA's garbage collector does, after 8 days without a CPU sample).
 #[derive(Clone, Debug)]
 pub struct VpaRecommender {
     vpa: Vpa,
@@ -534,47 +531,35 @@ impl VpaRecommender {
         &self.vpa
     }
 
-    /// Builds the aggregate of one container from per-pod series (samples in
-    /// `(now − history, now]`); returns it with (OOMs used, OOMs discarded).
+    /// Builds the aggregate of one container from per-pod series (every
+    /// sample up to `now`, fed as the recommender sees them over time, see
+    /// [`Vpa::aggregate_instances`]); returns it with (OOMs used, OOMs
+    /// discarded).
     pub fn aggregate(
         &self,
         pods: &BTreeMap<PodId, ContainerSeries>,
         now: Timestamp,
         memory_request: Bytes,
     ) -> (AggregateState, usize, usize) {
-        let w = window(pods, now.unix_nanos(), self.vpa.config().history_ns());
-        let mut agg = self.vpa.new_aggregate();
-        let (mut used, mut discarded) = (0, 0);
-        for (_, s) in &w.pods {
-            let mut cs = ContainerState::default();
-            for (t, v) in s.cpu.0.iter().zip(s.cpu.1) {
-                self.vpa.add_cpu_sample(&mut agg, &mut cs, *t, *v);
-            }
-            // Memory samples and OOM events in time order (OOMs after samples
-            // with the same timestamp).
-            let (mt, mv) = s.memory;
-            let mut oi = 0;
-            for (t, v) in mt.iter().zip(mv) {
-                while oi < s.ooms.len() && s.ooms[oi] < *t {
-                    match self
-                        .vpa
-                        .record_oom(&mut agg, &mut cs, s.ooms[oi], memory_request)
-                    {
-                        Ok(_) => used += 1,
-                        Err(_) => discarded += 1,
-                    }
-                    oi += 1;
+        let now_ns = now.unix_nanos();
+        let instances: Vec<InstanceHistory<'_>> = pods
+            .values()
+            .map(|s| {
+                let (cpu_t, cpu) = s.cpu.window(i64::MIN, now_ns);
+                let (memory_t, memory) = s.memory.window(i64::MIN, now_ns);
+                InstanceHistory {
+                    cpu_t,
+                    cpu,
+                    memory_t,
+                    memory,
+                    ooms: &s.ooms,
                 }
-                self.vpa.add_memory_sample(&mut agg, &mut cs, *t, *v);
-            }
-            for t in &s.ooms[oi..] {
-                match self.vpa.record_oom(&mut agg, &mut cs, *t, memory_request) {
-                    Ok(_) => used += 1,
-                    Err(_) => discarded += 1,
-                }
-            }
-        }
-        (agg, used, discarded)
+            })
+            .collect();
+        let fed = self
+            .vpa
+            .aggregate_instances(&instances, now_ns, memory_request);
+        (fed.aggregate, fed.ooms_used, fed.ooms_discarded)
     }
 }
 

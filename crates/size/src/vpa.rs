@@ -5,26 +5,60 @@
 //! `model/aggregate_container_state.go`, `model/container.go`,
 //! `model/types.go`, `logic/estimator.go`, `logic/recommender.go`).
 //!
-//! - All pods of a workload feed one [`AggregateState`] per container name:
-//!   a decaying CPU histogram (every sample, weight `0.1 × 2^(age/24h)`) and a
-//!   decaying histogram of memory **peaks** (weight 1).
-//! - Each container instance ([`ContainerState`]) keeps one peak per 24 h
-//!   window: when a larger sample arrives inside the window the old peak is
-//!   subtracted and the new one added, stamped with the window end. A window
-//!   whose first sample is 0 keeps its 0 (VPA's `oldMaxMem != 0` test).
-//! - CPU samples that are not newer than the last one are discarded; memory
-//!   samples older than the last one are discarded.
-//! - OOM: `needed = max(used + 100 MiB, used × 1.2)` with
-//!   `used = max(memory request, current window peak)`, added as a memory
-//!   sample; OOMs older than one interval before the window end are dropped.
-//! - Sample values are integers as VPA stores them (`ResourceAmount`: CPU in
-//!   millicores, memory in bytes, truncated), and every scaling step
-//!   truncates to an integer again.
-//! - Estimation per resource: `percentile → + margin → × confidence factor
-//!   (bounds only) → max(·, per-container minimum)`; target p90, lower p50,
-//!   upper p95, margin 15 %, upper factor `(1 + 1/c)`, lower `(1 + 0.001/c)^−2`,
-//!   `c = min(days between first and last CPU sample, CPU samples / 1440)`;
-//!   pod minimum 25 m / 250 MiB divided by the number of containers.
+//! What is reproduced (checked against those files at kubernetes/autoscaler
+//! commit 55c37cd5, and against a Go build of them on hand-made workloads,
+//! see `tests/vpa_real_workloads.rs`):
+//!
+//! - **Aggregation** ([`Vpa::aggregate_instances`]): every instance (pod) of
+//!   a container name of a workload feeds one [`AggregateState`]: a decaying
+//!   CPU histogram (every sample, weight `0.1 × 2^(age/24h)`), a decaying
+//!   histogram of memory **peaks** (weight 1), the CPU sample count and the
+//!   first/last CPU sample times (`TotalSamplesCount`, `FirstSampleStart`,
+//!   `LastSampleStart`: CPU only). Events of all instances are fed in time
+//!   order (CPU, memory, OOM, then instance, at equal times), the whole
+//!   recorded history up to `now`, as a recommender running all along sees
+//!   it: nothing is cut at 8 days, old samples only decay.
+//! - **Garbage collection** (`isExpired`): when the last CPU sample is at
+//!   least 8 days (interval × count) older than the next event, or than
+//!   `now`, the aggregate is dropped and starts again empty (an aggregate
+//!   with no CPU sample expires 8 days after its first event, VPA's
+//!   `CreationTime`). VPA runs this check hourly; here it runs at every event.
+//! - **Memory windows** ([`ContainerState`], `addMemorySample`): each
+//!   instance keeps one peak per 24 h window anchored at its own first
+//!   memory sample, rolling forward by whole intervals (`WindowEnd +=
+//!   (ts − WindowEnd).Truncate(24h) + 24h`); a larger sample inside the window
+//!   subtracts the old peak and adds the new one, both stamped with the
+//!   window end. A window whose first sample is 0 keeps its 0 (VPA's
+//!   `oldMaxMem != 0` test).
+//! - CPU samples that are not newer than the instance's last one are
+//!   discarded; memory samples older than the last one are discarded.
+//! - **OOM**: `needed = max(used + 100 MiB, used × 1.2)` with
+//!   `used = max(memory request, current window usage peak)`, added as a
+//!   memory sample; an OOM more than one interval before the instance's
+//!   latest memory sample is dropped (kubernetes/autoscaler#8548).
+//! - **Integers**: sample values are `ResourceAmount`s (CPU in millicores,
+//!   memory in bytes, truncated, capped at 1e14) and every scaling step
+//!   truncates again.
+//! - **Floats**: bucket starts use Go's `math.Pow` (successive squarings,
+//!   which differs from a correctly rounded `powf` by up to ~30 ulps at
+//!   1.05^175) and decay weights Go's `math.Exp2`, both reimplemented
+//!   bit-for-bit ([`crate::histogram`]); `FindBucket` agrees with Go for every
+//!   millicore value up to 1000 cores. Histogram subtraction is VPA's
+//!   `safeSubtract` on the bucket and the total; the reference timestamp
+//!   starts at Go's zero time, is rounded to the half-life and is moved
+//!   (weights × 2^−k) when a sample is more than 100 half-lives past it.
+//! - **Estimation** per resource: `percentile → + margin → × confidence
+//!   factor (bounds only) → max(·, per-container minimum)`; target p90,
+//!   lower p50, upper p95, margin 15 %, upper factor `(1 + 1/c)^1`, lower
+//!   `(1 + 0.001/c)^−2` (Go's `Pow`), `c = min((last − first) / 24 h, CPU
+//!   samples / 1440)`; pod minimum 25 m / 250 MiB, scaled by
+//!   `1/containers` and truncated. Percentiles return bucket ends; a bucket
+//!   under epsilon (1e-4) is empty for the min/max bucket scan.
+//!
+//! Not reproduced: checkpoints, VPA objects' per-container policies,
+//! aggregation by pod labels (a workload is one aggregation key), and the
+//! CPU-request weighting of old VPA versions (today's code weights every CPU
+//! sample by `minSampleWeight`).
 //!
 //! ```
 //! use rightsizer_size::vpa::{Vpa, VpaConfig, ContainerState};
@@ -45,7 +79,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::histogram::{DecayingHistogram, ExponentialBuckets, HistogramError, MIN_SAMPLE_WEIGHT};
+use crate::histogram::{
+    go_pow, DecayingHistogram, ExponentialBuckets, HistogramError, MIN_SAMPLE_WEIGHT,
+};
 use crate::time::{NANOS_PER_DAY, NANOS_PER_MINUTE};
 use rightsizer_model::units::{Bytes, MilliCpu};
 use serde::{Deserialize, Serialize};
@@ -277,13 +313,15 @@ impl ContainerState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OomRejected {
-    /// Older than one interval before the current window end.
-    #[error("OOM at {at_ns} ns is too old (window ends at {window_end_ns} ns)")]
+    /// More than one aggregation interval before the instance's latest
+    /// memory sample (kubernetes/autoscaler#8548 moved the reference from
+    /// the window end to that sample).
+    #[error("OOM at {at_ns} ns is too old (latest memory sample at {last_sample_ns} ns)")]
     TooOld {
         /// Event time.
         at_ns: i64,
-        /// Window end.
-        window_end_ns: i64,
+        /// Start of the latest memory sample of the instance.
+        last_sample_ns: i64,
     },
 }
 
@@ -448,11 +486,11 @@ impl Vpa {
         t_ns: i64,
         request: Bytes,
     ) -> Result<i64, OomRejected> {
-        if let Some(we) = c.window_end_ns {
-            if t_ns < we - self.config.memory_aggregation_interval_ns {
+        if let Some(last) = c.last_memory_ns {
+            if t_ns < last.saturating_sub(self.config.memory_aggregation_interval_ns) {
                 return Err(OomRejected::TooOld {
                     at_ns: t_ns,
-                    window_end_ns: we,
+                    last_sample_ns: last,
                 });
             }
         }
@@ -502,8 +540,8 @@ impl Vpa {
         let mem_p =
             |p| resource_amount_from_float(agg.memory_peaks.percentile(&self.memory_layout, p));
         let margin = |a: i64| a + scale_resource(a, cfg.margin_fraction);
-        let upper = |a: i64| scale_resource(a, (1.0 + 1.0 / c).powf(1.0));
-        let lower = |a: i64| scale_resource(a, (1.0 + 0.001 / c).powf(-2.0));
+        let upper = |a: i64| scale_resource(a, go_pow(1.0 + 1.0 / c, 1.0));
+        let lower = |a: i64| scale_resource(a, go_pow(1.0 + 0.001 / c, -2.0));
         let cpu = |a: i64| MilliCpu::new(a.max(min_cpu).max(0) as u64);
         let mem = |a: i64| Bytes::new(a.max(min_mem).max(0) as u64);
         VpaEstimate {
@@ -514,6 +552,151 @@ impl Vpa {
             lower_memory: mem(lower(margin(mem_p(cfg.lower_bound_memory_percentile)))),
             upper_memory: mem(upper(margin(mem_p(cfg.upper_bound_memory_percentile)))),
             confidence: c,
+        }
+    }
+}
+
+/// The recorded history of one container instance (one container of one
+/// pod): samples ascending by time, as [`crate::usage::Series`] holds them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InstanceHistory<'a> {
+    /// CPU sample times (ns).
+    pub cpu_t: &'a [i64],
+    /// CPU samples (cores), one per time.
+    pub cpu: &'a [f64],
+    /// Memory sample times (ns).
+    pub memory_t: &'a [i64],
+    /// Memory working-set samples (bytes), one per time.
+    pub memory: &'a [f64],
+    /// OOM kill times (ns), ascending.
+    pub ooms: &'a [i64],
+}
+
+/// The result of [`Vpa::aggregate_instances`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FedAggregate {
+    /// The aggregate as VPA holds it at `now` (empty if it expired).
+    pub aggregate: AggregateState,
+    /// OOM events recorded as memory samples.
+    pub ooms_used: usize,
+    /// OOM events VPA discards as too old.
+    pub ooms_discarded: usize,
+    /// How many times the aggregate was garbage-collected (no CPU sample for
+    /// the 8-day history) and started again; the last one may be at `now`.
+    pub expirations: usize,
+}
+
+impl Vpa {
+    /// Feeds every instance of one container of a workload into one
+    /// aggregate exactly as the recommender does over time: all events with
+    /// time ≤ `now_ns`, merged across instances in time order (at equal
+    /// times CPU, then memory, then OOMs, then by instance index), each
+    /// instance keeping its own [`ContainerState`] (so replicas that start
+    /// and stop at different times each roll their own memory windows). An
+    /// aggregate whose last CPU sample is at least `history` (8 days) old
+    /// when the next event arrives, or at `now_ns`, is garbage-collected like
+    /// `clusterState.garbageCollectAggregateCollectionStates` does (an
+    /// aggregate without CPU samples expires `history` after its first
+    /// event): its histograms, sample count and first/last times start again.
+    ///
+    /// `memory_request` is the request used for OOM bumps (0 when unknown).
+    pub fn aggregate_instances(
+        &self,
+        instances: &[InstanceHistory<'_>],
+        now_ns: i64,
+        memory_request: Bytes,
+    ) -> FedAggregate {
+        const CPU: u8 = 0;
+        const MEMORY: u8 = 1;
+        const OOM: u8 = 2;
+        let upto = |t: &[i64]| t.partition_point(|x| *x <= now_ns);
+        // A k-way merge over 3 cursors per instance: memory O(instances),
+        // not O(samples). Keys (time, kind, instance) are distinct per
+        // cursor, so the order is total and deterministic.
+        let lens: Vec<[usize; 3]> = instances
+            .iter()
+            .map(|h| {
+                [
+                    upto(h.cpu_t).min(h.cpu.len()),
+                    upto(h.memory_t).min(h.memory.len()),
+                    upto(h.ooms),
+                ]
+            })
+            .collect();
+        let time_of = |i: usize, kind: u8, k: usize| match kind {
+            CPU => instances[i].cpu_t[k],
+            MEMORY => instances[i].memory_t[k],
+            _ => instances[i].ooms[k],
+        };
+        let mut cursor = vec![[0usize; 3]; instances.len()];
+        let mut heap = std::collections::BinaryHeap::new();
+        for (i, l) in lens.iter().enumerate() {
+            for kind in [CPU, MEMORY, OOM] {
+                if l[kind as usize] > 0 {
+                    heap.push(std::cmp::Reverse((time_of(i, kind, 0), kind, i)));
+                }
+            }
+        }
+        let history = self.config.history_ns();
+        let mut out = FedAggregate {
+            aggregate: self.new_aggregate(),
+            ooms_used: 0,
+            ooms_discarded: 0,
+            expirations: 0,
+        };
+        let mut states = vec![ContainerState::default(); instances.len()];
+        let mut created: Option<i64> = None;
+        while let Some(std::cmp::Reverse((t, kind, i))) = heap.pop() {
+            let k = cursor[i][kind as usize];
+            cursor[i][kind as usize] += 1;
+            if k + 1 < lens[i][kind as usize] {
+                heap.push(std::cmp::Reverse((time_of(i, kind, k + 1), kind, i)));
+            }
+            if self.expire_if_stale(&mut out, &mut created, t, history) {
+                out.expirations += 1;
+            }
+            created.get_or_insert(t);
+            let (h, c) = (&instances[i], &mut states[i]);
+            let agg = &mut out.aggregate;
+            match kind {
+                CPU => {
+                    self.add_cpu_sample(agg, c, t, h.cpu[k]);
+                }
+                MEMORY => {
+                    self.add_memory_sample(agg, c, t, h.memory[k]);
+                }
+                _ => match self.record_oom(agg, c, t, memory_request) {
+                    Ok(_) => out.ooms_used += 1,
+                    Err(_) => out.ooms_discarded += 1,
+                },
+            }
+        }
+        if self.expire_if_stale(&mut out, &mut created, now_ns, history) {
+            out.expirations += 1;
+        }
+        out
+    }
+
+    /// VPA's `isExpired(now)` followed by deletion: `true` if the aggregate
+    /// was reset.
+    fn expire_if_stale(
+        &self,
+        out: &mut FedAggregate,
+        created: &mut Option<i64>,
+        now: i64,
+        history: i64,
+    ) -> bool {
+        let since = match (out.aggregate.last_sample_ns, *created) {
+            (Some(last), _) if out.aggregate.total_samples > 0 => last,
+            (_, Some(c)) => c,
+            _ => return false,
+        };
+        if now.saturating_sub(since) >= history {
+            out.aggregate = self.new_aggregate();
+            *created = None;
+            true
+        } else {
+            false
         }
     }
 }
@@ -676,6 +859,86 @@ mod tests {
     }
 
     #[test]
+    fn oom_age_is_measured_from_the_latest_memory_sample() {
+        // kubernetes/autoscaler#8548: the window may end up to 24 h after the
+        // latest sample; an OOM just under 24 h before that sample counts.
+        let v = vpa();
+        let mut agg = v.new_aggregate();
+        let mut c = ContainerState::default();
+        v.add_memory_sample(&mut agg, &mut c, T0, 100.0 * MIB);
+        v.add_memory_sample(&mut agg, &mut c, T0 + NANOS_PER_DAY + MIN, 100.0 * MIB);
+        assert_eq!(c.window_end_ns(), Some(T0 + 2 * NANOS_PER_DAY));
+        // Window end − 24 h = T0 + 1 day would reject this one.
+        let at = T0 + 2 * MIN;
+        assert!(v.record_oom(&mut agg, &mut c, at, Bytes::ZERO).is_ok());
+        // More than 24 h before the latest sample: rejected.
+        let last = T0 + 2 * NANOS_PER_DAY;
+        v.add_memory_sample(&mut agg, &mut c, last, 100.0 * MIB);
+        let old = last - NANOS_PER_DAY - 1;
+        assert_eq!(
+            v.record_oom(&mut agg, &mut c, old, Bytes::ZERO),
+            Err(OomRejected::TooOld {
+                at_ns: old,
+                last_sample_ns: last
+            })
+        );
+        assert!(v.record_oom(&mut agg, &mut c, old + 1, Bytes::ZERO).is_ok());
+    }
+
+    #[test]
+    fn aggregate_instances_merges_in_time_order_and_expires() {
+        let v = vpa();
+        let day = NANOS_PER_DAY;
+        // Two replicas: a = days 0–1, b = days 1–2; then b again on day 11.
+        let ta: Vec<i64> = (0..1440).map(|m| T0 + m * MIN).collect();
+        let tb: Vec<i64> = (0..1440)
+            .map(|m| T0 + day + m * MIN)
+            .chain((0..60).map(|m| T0 + 11 * day + m * MIN))
+            .collect();
+        let (ca, cb) = (vec![0.5; ta.len()], vec![1.0; tb.len()]);
+        let (ma, mb) = (vec![4e8; ta.len()], vec![8e8; tb.len()]);
+        let inst = [
+            InstanceHistory {
+                cpu_t: &ta,
+                cpu: &ca,
+                memory_t: &ta,
+                memory: &ma,
+                ooms: &[],
+            },
+            InstanceHistory {
+                cpu_t: &tb,
+                cpu: &cb,
+                memory_t: &tb,
+                memory: &mb,
+                ooms: &[T0 + day + 30 * MIN],
+            },
+        ];
+        // At day 2: both replicas, one aggregate, no expiry.
+        let f = v.aggregate_instances(&inst, T0 + 2 * day, Bytes::ZERO);
+        assert_eq!(f.aggregate.total_samples, 2880);
+        assert_eq!(f.aggregate.first_sample_ns, Some(T0));
+        assert_eq!(f.aggregate.last_sample_ns, Some(T0 + 2 * day - MIN));
+        assert_eq!((f.ooms_used, f.ooms_discarded, f.expirations), (1, 0, 0));
+        // Samples after `now` are not seen.
+        let f = v.aggregate_instances(&inst, T0 + day / 2, Bytes::ZERO);
+        assert_eq!(f.aggregate.total_samples, 721);
+        // On day 11 the 9-day silence has expired the aggregate: only the
+        // last hour counts.
+        let f = v.aggregate_instances(&inst, T0 + 12 * day, Bytes::ZERO);
+        assert_eq!(f.expirations, 1);
+        assert_eq!(f.aggregate.total_samples, 60);
+        assert_eq!(f.aggregate.first_sample_ns, Some(T0 + 11 * day));
+        // Eight days after the last sample it has expired again: empty.
+        let f = v.aggregate_instances(&inst, T0 + 19 * day + 59 * MIN, Bytes::ZERO);
+        assert_eq!(f.expirations, 2);
+        assert_eq!(f.aggregate.total_samples, 0);
+        assert!(f.aggregate.cpu.is_empty(v.cpu_layout()));
+        // One minute less: not yet.
+        let f = v.aggregate_instances(&inst, T0 + 19 * day + 58 * MIN, Bytes::ZERO);
+        assert_eq!((f.expirations, f.aggregate.total_samples), (1, 60));
+    }
+
+    #[test]
     fn cpu_duplicates_and_reordering_are_discarded() {
         let v = vpa();
         let mut agg = v.new_aggregate();
@@ -735,6 +998,56 @@ mod tests {
                 (a + scale_resource(a, 0.15)) as u64 == e.target_memory.get()
             });
             proptest::prop_assert!(on_edge || e.target_memory.get() == 262_144_000, "{:?}", e);
+        }
+        #[test]
+        fn aggregate_instances_counts_every_sample_up_to_now(
+            pods in proptest::collection::vec(
+                (0i64..(6 * 1440), 1i64..600, proptest::collection::vec(0.0f64..8.0, 1..120)),
+                1..6,
+            ),
+            now_min in 0i64..(7 * 1440),
+        ) {
+            // Replicas starting at arbitrary minutes, sampling every 1..600
+            // minutes, all within 8 days: nothing expires, every CPU sample
+            // at or before `now` counts once, first/last are the extremes.
+            let v = vpa();
+            let series: Vec<(Vec<i64>, Vec<f64>)> = pods
+                .iter()
+                .map(|(start, step, xs)| {
+                    let t = (0..xs.len() as i64).map(|k| T0 + (start + k * step) * MIN).collect();
+                    (t, xs.clone())
+                })
+                .collect();
+            let inst: Vec<InstanceHistory<'_>> = series
+                .iter()
+                .map(|(t, x)| InstanceHistory { cpu_t: t, cpu: x, memory_t: t, memory: x, ooms: &[] })
+                .collect();
+            let now = T0 + now_min * MIN;
+            let f = v.aggregate_instances(&inst, now, Bytes::ZERO);
+            let seen: Vec<i64> = series.iter().flat_map(|(t, _)| t.iter().copied()).filter(|t| *t <= now).collect();
+            proptest::prop_assert_eq!(f.expirations, 0);
+            proptest::prop_assert_eq!(f.aggregate.total_samples, seen.len() as u64);
+            proptest::prop_assert_eq!(f.aggregate.first_sample_ns, seen.iter().copied().min());
+            proptest::prop_assert_eq!(f.aggregate.last_sample_ns, seen.iter().copied().max());
+            // Fed one by one in the same order, the aggregate is the same.
+            let mut agg = v.new_aggregate();
+            let mut states = vec![ContainerState::default(); inst.len()];
+            let mut ev: Vec<(i64, u8, usize, usize)> = Vec::new();
+            for (i, (t, _)) in series.iter().enumerate() {
+                for (k, tk) in t.iter().enumerate().filter(|(_, tk)| **tk <= now) {
+                    ev.push((*tk, 0, i, k));
+                    ev.push((*tk, 1, i, k));
+                }
+            }
+            ev.sort_unstable();
+            for (t, kind, i, k) in ev {
+                if kind == 0 {
+                    v.add_cpu_sample(&mut agg, &mut states[i], t, series[i].1[k]);
+                } else {
+                    v.add_memory_sample(&mut agg, &mut states[i], t, series[i].1[k]);
+                }
+            }
+            proptest::prop_assert_eq!(&f.aggregate, &agg);
         }
     }
 }
