@@ -34,6 +34,8 @@ enum Command {
     ResizePlan(cmd::resize_plan::Args),
     /// Plan the cheapest or greenest accelerator and node mix for a demand.
     Plan(cmd::plan::Args),
+    /// Read kubectl dumps into the model (nodes, workloads, unsupported fields).
+    Import(cmd::import::Args),
 }
 
 /// `rightsizer … | head` closes stdout early; `println!` then panics with
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd::recommend::run(a),
         Command::ResizePlan(a) => cmd::resize_plan::run(a),
         Command::Plan(a) => cmd::plan::run(a),
+        Command::Import(a) => cmd::import::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
