@@ -38,6 +38,7 @@ pub mod import;
 pub mod node;
 pub mod pod;
 pub mod quantity;
+pub mod synth;
 
 pub use error::{ImportError, ObjectRef, Skipped, Unsupported};
 pub use import::{Import, ImportConfig, Importer};
