@@ -132,6 +132,9 @@ enum Val {
     Version(String),
     Quantity(Quantity),
     List(Vec<Val>),
+    /// A CEL runtime error (e.g. a missing attribute); absorbed by `&&`/`||`
+    /// like CEL does, otherwise the selector's result.
+    Error(String),
 }
 
 struct P<'a> {
@@ -157,6 +160,27 @@ fn compare(a: &Val, b: &Val) -> Result<Ordering, String> {
         (Val::Quantity(x), Val::Quantity(y)) => Ok(x.cmp_amount(y)),
         _ => Err(format!("comparing {a:?} with {b:?}")),
     }
+}
+
+/// `||` (`absorbing = true`) or `&&` (`absorbing = false`) with CEL's
+/// error absorption. A parse error (not an evaluation error) still
+/// propagates, because the token position is lost otherwise.
+fn logic(a: R, b: R, absorbing: bool) -> R {
+    let as_bool = |r: &R| match r {
+        Ok(Val::Bool(x)) => Some(*x),
+        _ => None,
+    };
+    if as_bool(&a) == Some(absorbing) || as_bool(&b) == Some(absorbing) {
+        return Ok(Val::Bool(absorbing));
+    }
+    for v in [&a, &b] {
+        if let Ok(Val::Error(e)) = v {
+            return Ok(Val::Error(e.clone()));
+        }
+    }
+    let x = P::bool_of(a?)?;
+    let y = P::bool_of(b?)?;
+    Ok(Val::Bool(if absorbing { x || y } else { x && y }))
 }
 
 impl P<'_> {
@@ -185,20 +209,22 @@ impl P<'_> {
         }
     }
     fn or(&mut self) -> R {
-        let mut v = self.and()?;
+        // CEL's commutative logic: `true || error` is true, `error || true` too.
+        let mut v = self.and();
         while self.eat("||") {
-            let r = self.and()?;
-            v = Val::Bool(Self::bool_of(v)? || Self::bool_of(r)?);
+            let r = self.and();
+            v = logic(v, r, true);
         }
-        Ok(v)
+        v
     }
     fn and(&mut self) -> R {
-        let mut v = self.cmp()?;
+        // `false && error` is false, `error && false` too.
+        let mut v = self.cmp();
         while self.eat("&&") {
-            let r = self.cmp()?;
-            v = Val::Bool(Self::bool_of(v)? && Self::bool_of(r)?);
+            let r = self.cmp();
+            v = logic(v, r, false);
         }
-        Ok(v)
+        v
     }
     fn cmp(&mut self) -> R {
         let a = self.unary()?;
@@ -209,6 +235,11 @@ impl P<'_> {
         };
         self.i += 1;
         let b = self.unary()?;
+        for v in [&a, &b] {
+            if let Val::Error(e) = v {
+                return Ok(Val::Error(e.clone()));
+            }
+        }
         Ok(Val::Bool(match op {
             "in" => match b {
                 Val::List(l) => l.contains(&a),
@@ -234,8 +265,10 @@ impl P<'_> {
     }
     fn unary(&mut self) -> R {
         if self.eat("!") {
-            let v = self.unary()?;
-            return Ok(Val::Bool(!Self::bool_of(v)?));
+            return match self.unary()? {
+                Val::Error(e) => Ok(Val::Error(e)),
+                v => Ok(Val::Bool(!Self::bool_of(v)?)),
+            };
         }
         let mut v = self.primary()?;
         // Method calls: `.compareTo(x)`.
@@ -249,6 +282,7 @@ impl P<'_> {
             let arg = self.or()?;
             self.expect(")")?;
             v = match (m.as_str(), &v, &arg) {
+                (_, Val::Error(e), _) | (_, _, Val::Error(e)) => Val::Error(e.clone()),
                 ("compareTo", Val::Quantity(a), Val::Quantity(b)) => {
                     Val::Int(match a.cmp_amount(b) {
                         Ordering::Less => -1,
@@ -336,7 +370,7 @@ impl P<'_> {
                         Some(AttrValue::Bool(b)) => Ok(Val::Bool(*b)),
                         Some(AttrValue::Version(v)) => Ok(Val::Version(v.clone())),
                         // CEL: a missing key is a runtime error, which aborts allocation.
-                        None => Err(format!("no attribute {key} on the device")),
+                        None => Ok(Val::Error(format!("no attribute {key} on the device"))),
                     }
                 } else {
                     let v = self
@@ -448,6 +482,15 @@ mod tests {
             t(
                 r#"device.attributes["gpu.example.com"].driverVersion >= device.attributes["gpu.example.com"].driverVersion"#
             ),
+            Selector::Match
+        );
+        // Error absorption, as in CEL: the missing attribute does not matter.
+        assert_eq!(
+            t(r#"device.driver == "other" && device.attributes["other"].x == 1"#),
+            Selector::NoMatch
+        );
+        assert_eq!(
+            t(r#"device.attributes["other"].x == 1 || device.driver == "gpu.example.com""#),
             Selector::Match
         );
         for e in [

@@ -2,6 +2,7 @@
 //! claims and claim templates, read from JSON in every served version
 //! (`v1`, `v1beta1/2`, and the older `v1alpha3` shape with `basic:` devices).
 
+use crate::cel::{AttrValue, DeviceView};
 use crate::error::{ObjectRef, Unsupported};
 use crate::import::{DraObject, DraRequest};
 use serde_json::Value;
@@ -81,6 +82,76 @@ fn request(r: &Value) -> DraRequest {
     }
 }
 
+fn qualify(name: &str, driver: &str) -> String {
+    if name.contains('/') {
+        name.to_owned()
+    } else {
+        format!("{driver}/{name}")
+    }
+}
+
+/// What a CEL selector sees of a slice device (`v1` shape, or `basic:` of `v1alpha3`).
+fn device_view(
+    dev: &Value,
+    driver: &str,
+    obj: &ObjectRef,
+    name: &str,
+    unsupported: &mut Vec<Unsupported>,
+) -> DeviceView {
+    let body = dev.get("basic").unwrap_or(dev);
+    let mut view = DeviceView {
+        driver: driver.to_owned(),
+        ..DeviceView::default()
+    };
+    for (k, a) in body
+        .get("attributes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let val = if let Some(s) = a.get("string").and_then(Value::as_str) {
+            AttrValue::Str(s.to_owned())
+        } else if let Some(n) = a.get("int").and_then(Value::as_i64) {
+            AttrValue::Int(n)
+        } else if let Some(b) = a.get("bool").and_then(Value::as_bool) {
+            AttrValue::Bool(b)
+        } else if let Some(s) = a.get("version").and_then(Value::as_str) {
+            AttrValue::Version(s.to_owned())
+        } else {
+            unsupported.push(Unsupported {
+                object: obj.clone(),
+                field: format!("spec.devices[{name}].attributes.{k}"),
+                why: "attribute type outside string/int/bool/version".into(),
+            });
+            continue;
+        };
+        view.attributes.insert(qualify(k, driver), val);
+    }
+    for (k, c) in body
+        .get("capacity")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let text = c.get("value").unwrap_or(c);
+        let q = text
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| text.to_string());
+        match rightsizer_model::quantity::Quantity::parse(&q) {
+            Ok(q) => {
+                view.capacity.insert(qualify(k, driver), q);
+            }
+            Err(e) => unsupported.push(Unsupported {
+                object: obj.clone(),
+                field: format!("spec.devices[{name}].capacity.{k}"),
+                why: format!("{q:?}: {e}"),
+            }),
+        }
+    }
+    view
+}
+
 /// Reads one DRA object; shapes it cannot read go to `unsupported`.
 pub(crate) fn read(
     v: &Value,
@@ -94,10 +165,15 @@ pub(crate) fn read(
         api_version: api.to_owned(),
         requests: Vec::new(),
         devices: Vec::new(),
+        device_views: Vec::new(),
         selectors: Vec::new(),
     };
     match kind {
         "ResourceSlice" => {
+            let driver = v
+                .pointer("/spec/driver")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             for dev in v
                 .pointer("/spec/devices")
                 .and_then(Value::as_array)
@@ -106,6 +182,8 @@ pub(crate) fn read(
             {
                 if let Some(n) = dev.get("name").and_then(Value::as_str) {
                     d.devices.push(n.to_owned());
+                    d.device_views
+                        .push(device_view(dev, driver, obj, n, unsupported));
                 }
             }
             if let Some(drv) = v.pointer("/spec/driver").and_then(Value::as_str) {

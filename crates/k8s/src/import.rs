@@ -105,6 +105,9 @@ pub struct DraObject {
     /// Devices of a ResourceSlice (names).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<String>,
+    /// What CEL selectors see of each slice device, in `devices` order.
+    #[serde(skip)]
+    pub device_views: Vec<crate::cel::DeviceView>,
     /// `spec.driver` of a slice, or the class selectors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub selectors: Vec<String>,

@@ -171,6 +171,8 @@ fn every_corpus_file_imports_and_shows_its_features() {
     let (fc, featc, kindc) = (col("file"), col("features"), col("kinds"));
     let importer = Importer::new();
     let mut files = 0;
+    let mut selectors = Vec::new();
+    let mut views = Vec::new();
     let mut failures = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -185,6 +187,16 @@ fn every_corpus_file_imports_and_shows_its_features() {
             }
         };
         files += 1;
+        for d in &import.dra {
+            selectors.extend(
+                d.selectors
+                    .iter()
+                    .filter(|s| !s.starts_with("device.driver == \""))
+                    .cloned(),
+            );
+            selectors.extend(d.requests.iter().flat_map(|r| r.selectors.iter().cloned()));
+            views.extend(d.device_views.iter().cloned());
+        }
         // Every top-level kind is either modelled or listed as skipped.
         for kind in cols[kindc].split(',').filter(|k| !k.contains('(')) {
             let seen = import.skipped.iter().any(|s| s.object.kind == kind)
@@ -206,6 +218,27 @@ fn every_corpus_file_imports_and_shows_its_features() {
         failures.extend(check(file, &text, &features, &import));
     }
     assert!(files >= 50, "only {files} corpus files imported");
+    // Every CEL selector of the corpus against every slice device of the
+    // corpus: the supported subset must decide a real share of them.
+    let (mut decided, mut unsupported) = (0, 0);
+    for (sel, dev) in selectors
+        .iter()
+        .flat_map(|s| views.iter().map(move |d| (s, d)))
+    {
+        match rightsizer_k8s::cel::evaluate(sel, dev) {
+            rightsizer_k8s::cel::Selector::Unsupported(_) => unsupported += 1,
+            _ => decided += 1,
+        }
+    }
+    eprintln!(
+        "CEL: {} selectors x {} devices: {decided} decided, {unsupported} unsupported",
+        selectors.len(),
+        views.len()
+    );
+    assert!(
+        !views.is_empty() && decided > 0,
+        "no corpus selector decided on a corpus device"
+    );
     assert!(
         failures.is_empty(),
         "{} problem(s):\n{}",
