@@ -199,6 +199,11 @@ impl Default for Importer {
 }
 
 fn typed<T: DeserializeOwned>(v: &Value, obj: &ObjectRef, prefix: &str) -> Result<T, ImportError> {
+    // Fast path without path tracking; on failure, deserialise again with
+    // it to name the field.
+    if let Ok(t) = T::deserialize(v) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let inner = e.path().to_string();
         let path = match (prefix.is_empty(), inner.as_str()) {
@@ -241,6 +246,18 @@ fn u32_at(v: &Value, p: &str) -> Option<u32> {
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+impl Import {
+    fn append(&mut self, mut o: Import) {
+        self.nodes.append(&mut o.nodes);
+        self.workloads.append(&mut o.workloads);
+        self.pod_groups.append(&mut o.pod_groups);
+        self.runtime_classes.append(&mut o.runtime_classes);
+        self.dra.append(&mut o.dra);
+        self.skipped.append(&mut o.skipped);
+        self.unsupported.append(&mut o.unsupported);
+    }
+}
+
 impl Importer {
     /// The built-in catalog and default labels.
     pub fn new() -> Self {
@@ -269,6 +286,9 @@ impl Importer {
     /// naming kind/namespace/name and the field path for a malformed object.
     /// Nothing is returned on error (no partial result).
     pub fn import_str(&self, text: &str, source: &str) -> Result<Import, ImportError> {
+        if let Some(r) = self.import_json_streaming(text) {
+            return r;
+        }
         let docs = parse_documents(text, source)?;
         let mut out = Import::default();
         for (_, v) in flatten_lists(docs) {
@@ -294,10 +314,17 @@ impl Importer {
                 path: p.display().to_string(),
                 message: e.to_string(),
             })?;
-            let docs = parse_documents(&text, &p.display().to_string())?;
-            for (_, v) in flatten_lists(docs) {
-                self.import_value(&v, &mut out)?;
-            }
+            let one = match self.import_json_streaming_raw(&text) {
+                Some(r) => r?,
+                None => {
+                    let mut one = Import::default();
+                    for (_, v) in flatten_lists(parse_documents(&text, &p.display().to_string())?) {
+                        self.import_value(&v, &mut one)?;
+                    }
+                    one
+                }
+            };
+            out.append(one);
         }
         self.resolve(&mut out);
         Ok(out)
@@ -326,18 +353,26 @@ impl Importer {
             namespace: p.metadata.namespace.clone(),
             name: p.metadata.name.clone().unwrap_or_default(),
         };
-        let spec = p.spec.clone().unwrap_or_default();
-        let labels = p.metadata.labels.clone().unwrap_or_default();
-        let annotations = p.metadata.annotations.clone().unwrap_or_default();
+        let default_spec;
+        let spec = match &p.spec {
+            Some(s) => s,
+            None => {
+                default_spec = core::PodSpec::default();
+                &default_spec
+            }
+        };
+        let empty = BTreeMap::new();
+        let labels = p.metadata.labels.as_ref().unwrap_or(&empty);
+        let annotations = p.metadata.annotations.as_ref().unwrap_or(&empty);
         let src = TemplateSource {
             object: obj,
             spec_path: "spec".into(),
             replicas: 1,
-            labels: &labels,
-            annotations: &annotations,
+            labels,
+            annotations,
             phase: p.status.as_ref().and_then(|s| s.phase.clone()),
         };
-        let w = import_template(&spec, &src, &self.config, &mut u)?;
+        let w = import_template(spec, &src, &self.config, &mut u)?;
         Ok((w, u))
     }
 
@@ -833,5 +868,150 @@ fn embedded_objects<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {
             }
         }
         _ => {}
+    }
+}
+
+/// Streams a single JSON object: a `List`'s items are imported one at a
+/// time, so a large dump never exists as one JSON tree. Items without
+/// `kind` (typed lists such as `NodeList`) wait for the list's `kind`.
+struct Stream<'a> {
+    importer: &'a Importer,
+    out: &'a mut Import,
+    failed: Option<ImportError>,
+    deferred: Vec<Value>,
+    streamed: usize,
+}
+
+struct Items<'s, 'a>(&'s mut Stream<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Items<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Items<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            if v.get("kind").is_some() && v.get("apiVersion").is_some() {
+                let mut one = vec![(0, v)];
+                if v_is_list(&one[0].1) {
+                    one = flatten_lists(vec![crate::dump::Document {
+                        index: 0,
+                        value: one.remove(0).1,
+                    }]);
+                }
+                for (_, v) in one {
+                    self.0.streamed += 1;
+                    if let Err(e) = self.0.importer.import_value(&v, self.0.out) {
+                        self.0.failed = Some(e);
+                        return Err(serde::de::Error::custom("import failed"));
+                    }
+                }
+            } else {
+                self.0.deferred.push(v);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn v_is_list(v: &Value) -> bool {
+    v.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && v.get("items").is_some()
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Stream<'_> {
+    type Value = serde_json::Map<String, Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut rest = serde_json::Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if k == "items" {
+                map.next_value_seed(Items(self))?;
+                rest.insert("items".into(), Value::Array(Vec::new()));
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(k, v);
+            }
+        }
+        Ok(rest)
+    }
+}
+
+impl Importer {
+    /// `None` when the text is not one JSON object (the caller then takes
+    /// the general path, which also reports syntax errors).
+    fn import_json_streaming(&self, text: &str) -> Option<Result<Import, ImportError>> {
+        let mut out = match self.import_json_streaming_raw(text)? {
+            Ok(o) => o,
+            Err(e) => return Some(Err(e)),
+        };
+        self.resolve(&mut out);
+        Some(Ok(out))
+    }
+
+    /// As `import_json_streaming`, without the final resolution.
+    fn import_json_streaming_raw(&self, text: &str) -> Option<Result<Import, ImportError>> {
+        let t = text.trim_start_matches('\u{feff}').trim_start();
+        if !t.starts_with('{') {
+            return None;
+        }
+        let mut out = Import::default();
+        let mut s = Stream {
+            importer: self,
+            out: &mut out,
+            failed: None,
+            deferred: Vec::new(),
+            streamed: 0,
+        };
+        let mut de = serde_json::Deserializer::from_str(t);
+        let head = serde::Deserializer::deserialize_map(&mut de, &mut s);
+        let failed = s.failed.take();
+        let deferred = std::mem::take(&mut s.deferred);
+        let streamed = s.streamed;
+        if failed.is_some() {
+            // Whether the object was a List is not known yet: the general
+            // path reports the error with full context.
+            return None;
+        }
+        let Ok(mut head) = head else { return None };
+        if de.end().is_err() {
+            return None;
+        }
+        let is_list = head
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && head.contains_key("items");
+        if is_list {
+            head.insert("items".into(), Value::Array(deferred));
+            for (_, v) in flatten_lists(vec![crate::dump::Document {
+                index: 0,
+                value: Value::Object(head),
+            }]) {
+                if let Err(e) = self.import_value(&v, &mut out) {
+                    return Some(Err(e));
+                }
+            }
+        } else {
+            // Not a list: the object itself (its `items`, if any, were not objects of a list).
+            if !deferred.is_empty() || streamed > 0 || head.contains_key("items") {
+                return None;
+            }
+            if let Err(e) = self.import_value(&Value::Object(head), &mut out) {
+                return Some(Err(e));
+            }
+        }
+        Some(Ok(out))
     }
 }

@@ -529,3 +529,30 @@ fn outputs_deserialise_into_their_types() {
     let kai = export::kai_annotations(GpuMilli::new(250), None);
     assert_eq!(kai["gpu-fraction"], "0.25");
 }
+
+// ---- the streaming JSON path gives what the general path gives ----
+
+#[test]
+fn streamed_json_list_equals_the_yaml_path() {
+    let dump = rightsizer_k8s::synth::cluster_dump(40, 300, 3);
+    let streamed = Importer::new().import_str(&dump, "d.json").unwrap();
+    let v: serde_json::Value = serde_json::from_str(&dump).unwrap();
+    let yaml = serde_yaml::to_string(&v).unwrap();
+    let general = Importer::new().import_str(&yaml, "d.yaml").unwrap();
+    assert_eq!(
+        serde_json::to_value(&streamed).unwrap(),
+        serde_json::to_value(&general).unwrap()
+    );
+    // A typed list whose items carry no kind (raw API output), kind after items.
+    let typed = r#"{"items": [{"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1"}}}], "kind": "NodeList", "apiVersion": "v1"}"#;
+    assert_eq!(
+        Importer::new().import_str(typed, "t").unwrap().nodes.len(),
+        1
+    );
+    // An error inside a list still names the object.
+    let bad = r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "x"}}}]}}]}"#;
+    assert!(matches!(
+        Importer::new().import_str(bad, "t"),
+        Err(ImportError::Object { .. })
+    ));
+}
