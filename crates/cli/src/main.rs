@@ -48,6 +48,8 @@ enum Command {
     ResizePlan(cmd::resize_plan::Args),
     /// Plan the cheapest or greenest accelerator and node mix for a demand.
     Plan(cmd::plan::Args),
+    /// Read kubectl dumps into the model (nodes, workloads, unsupported fields).
+    Import(cmd::import::Args),
 }
 
 /// `rightsizer … | head` closes stdout early; `println!` then panics with
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Recommend(a) => cmd::recommend::run(a).map(|o| o.into_outcome()),
         Command::ResizePlan(a) => cmd::resize_plan::run(a).map(|o| o.into_outcome()),
         Command::Plan(a) => cmd::plan::run(a).map(|o| o.into_outcome()),
+        Command::Import(a) => cmd::import::run(a).map(|o| o.into_outcome()),
     };
     match result {
         Ok(common::Outcome::Complete) => ExitCode::SUCCESS,

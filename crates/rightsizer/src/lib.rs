@@ -194,6 +194,7 @@
 //! | [`sim`] | trace replay (Alibaba openb) and Monte Carlo experiments |
 //! | [`pack`] | batch vector bin packing with heterogeneous priced bins, lower bounds and gaps |
 //! | [`size`] | right-sizing from usage (VPA-exact, krr, risk profiles, GPU shares) and in-place resize plans |
+//! | `k8s` (feature `k8s`) | Kubernetes objects in and out: kubectl dumps and k8s-openapi values to the model, Bindings/patches/recommendations back |
 //! | [`plan`] | accelerator choice and capacity planning (Mélange, Gavel, node mix, what-if) |
 //!
 //! ## API themes
@@ -221,12 +222,19 @@
 //!
 //! ## Crate features
 //!
-//! The default build is pure Rust with no optional features.
+//! - `k8s` (default): [`k8s`], Kubernetes objects in (kubectl dumps,
+//!   k8s-openapi values) and out (Binding, resize patches, VPA
+//!   recommendations, HAMi/KAI annotations, DRA allocation results).
+//!   Turn it off (`default-features = false`) to drop k8s-openapi.
+//!
+//! Everything is pure Rust.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub use rightsizer_catalog as catalog;
 pub use rightsizer_catalog::Catalog;
+#[cfg(feature = "k8s")]
+pub use rightsizer_k8s as k8s;
 pub use rightsizer_model as model;
 pub use rightsizer_model::cluster::ClusterState;
 pub use rightsizer_pack as pack;

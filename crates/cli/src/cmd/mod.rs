@@ -3,6 +3,7 @@
 pub mod bench_pack;
 pub mod catalog;
 pub mod demo;
+pub mod import;
 pub mod pack;
 pub mod plan;
 pub mod recommend;
