@@ -52,7 +52,11 @@ fn bad_cases() -> Vec<(&'static str, Vec<String>, PathBuf, &'static str)> {
         ("empty.yaml", "", "."),
         ("list.json", "[]", "."),
         ("deep.yaml", &format!("nodes: {}", "[".repeat(5000)), "."),
-        ("nopods.yaml", &CLUSTER.replace(", pods: 10", ""), "pods[0]"),
+        (
+            "nopods.yaml",
+            &CLUSTER.replace(", pods: 10", ""),
+            "nodes[0].allocatable.pods",
+        ),
         (
             "badqty.yaml",
             &CLUSTER.replace("memory: 8Gi", "memory: lots"),

@@ -543,6 +543,18 @@ impl ClusterSpec {
                 });
             }
         }
+        // A node document without `pods:` deserialises to zero pod slots:
+        // say so here, with the field, rather than failing on every pod.
+        if let Some(i) = self.nodes.iter().position(|n| n.allocatable.pods == 0) {
+            return Err(SpecError::Invalid {
+                path: format!("nodes[{i}].allocatable.pods"),
+                reason: format!(
+                    "node {} has no pod slots (`pods:` is 0 or missing), so it could never take a pod; \
+                     Kubernetes reports it in allocatable (the kubelet's default maxPods is 110)",
+                    self.nodes[i].id
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -573,11 +585,6 @@ impl ClusterSpec {
             let free = &state.node_free(node).resources;
             if let Some(dim) = req.resources.first_short(free) {
                 let allocatable = &state.node(node).allocatable;
-                let hint = if dim == Dimension::Pods && allocatable.pods == 0 {
-                    " (the node's allocatable has no `pods:`, so it admits no pod)"
-                } else {
-                    ""
-                };
                 let unit = match dim {
                     Dimension::Cpu => "m",
                     Dimension::Memory | Dimension::EphemeralStorage => " bytes",
@@ -586,7 +593,7 @@ impl ClusterSpec {
                 return Err(SpecError::Invalid {
                     path: format!("pods[{i}]"),
                     reason: format!(
-                        "does not fit node {}: insufficient {dim}: requested {}{unit}, free {}{unit} of {}{unit} allocatable{hint}",
+                        "does not fit node {}: insufficient {dim}: requested {}{unit}, free {}{unit} of {}{unit} allocatable",
                         p.node,
                         req.resources.get(&dim),
                         free.get(&dim),

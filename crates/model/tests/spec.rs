@@ -168,12 +168,11 @@ fn running_pod_shortfall_names_the_binding_dimension() {
             "nodes:\n  - {{ id: n1, allocatable: {alloc} }}\nworkloads:\n  - id: w\n    template:\n      containers: [ {{ name: c, requests: {req} }} ]\npods:\n  - {{ id: w-0, workload: w, node: n1 }}\n"
         )
     };
+    // A node without `pods:` is refused at the node itself, naming the field.
+    let e = err_of(&doc(r#"{ cpu: "4", memory: 8Gi }"#, r#"{ cpu: "1" }"#));
+    assert_eq!(syntax_path(&e), "nodes[0].allocatable.pods");
+    assert!(e.to_string().contains("no pod slots"), "{e}");
     for (alloc, req, want) in [
-        (
-            r#"{ cpu: "4", memory: 8Gi }"#,
-            r#"{ cpu: "1" }"#,
-            "insufficient pods: requested 1, free 0 of 0 allocatable (the node's allocatable has no `pods:`",
-        ),
         (
             r#"{ cpu: "4", memory: 8Gi, pods: 10 }"#,
             r#"{ cpu: "5" }"#,
