@@ -117,6 +117,10 @@ fn split_entry_path(path: &str) -> Option<(Section, usize, String)> {
 /// Best-effort: the `id` string of entry `index` of `section`, read from the
 /// raw document (used to name entries whose typed parse failed).
 fn raw_entry_id(text: &str, format: &Format, section: Section, index: usize) -> Option<String> {
+    // The raw re-read is YAML too: keep the depth cap in front of it.
+    if !matches!(format, Format::Json) {
+        spec::check_yaml_depth(text).ok()?;
+    }
     let value: serde_json::Value = match format {
         Format::Json => serde_json::from_str(text).ok()?,
         Format::Yaml => serde_yaml::from_str(text).ok()?,

@@ -347,3 +347,20 @@ fn bad_input_table() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `plan` reads YAML through serde_yaml directly; 200 KB of nested flow
+/// collections took tens of seconds there. The depth cap refuses it first.
+#[test]
+fn plan_refuses_deeply_nested_yaml() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bad_input_deep_plan");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!("options: {}", "[".repeat(200_000));
+    std::fs::write(dir.join("p.yaml"), text).unwrap();
+    let out = run(&dir, &["plan", "{dir}/p.yaml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(BAD_INPUT), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("p.yaml"), "{stderr}");
+    assert!(stderr.contains("deeper than"), "{stderr}");
+}

@@ -30,6 +30,10 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult {
     let text = read_file(&args.file)?;
     let mut spec: PlanSpec = if is_yaml(&args.file) {
+        // Deeply nested flow collections parse in quadratic time: refuse
+        // them before serde_yaml sees the text (issue 15 item 8).
+        rightsizer::model::spec::check_yaml_depth(&text)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?;
         serde_yaml::from_str(&text).map_err(|e| {
             let loc = e
                 .location()
