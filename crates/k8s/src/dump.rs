@@ -131,6 +131,21 @@ pub fn parse_documents(text: &str, source: &str) -> Result<Vec<Document>, Import
             return Ok(out);
         }
     }
+    // serde_yaml takes quadratic time on deeply nested flow collections
+    // before its recursion limit trips: refuse them first, with the one
+    // depth check every YAML reader of the workspace shares.
+    if let Err(e) = rightsizer_model::spec::check_yaml_depth(text) {
+        let (line, message) = match e {
+            rightsizer_model::spec::SpecError::Syntax { line, message, .. } => (line, message),
+            other => (None, other.to_string()),
+        };
+        return Err(ImportError::Syntax {
+            source_name: source.to_owned(),
+            document: 0,
+            line,
+            message,
+        });
+    }
     let mut out = Vec::new();
     for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         match Loose::deserialize(doc) {

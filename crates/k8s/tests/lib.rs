@@ -464,6 +464,24 @@ fn malformed_objects_name_the_object_and_field() {
     }
 }
 
+/// Deeply nested YAML is refused by the workspace's shared depth check
+/// before serde_yaml (quadratic on such input) sees it.
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    let deep = format!("items: {}", "{a: ".repeat(200_000));
+    match Importer::new().import_str(&deep, "deep.yaml") {
+        Err(ImportError::Syntax {
+            source_name,
+            message,
+            ..
+        }) => {
+            assert_eq!(source_name, "deep.yaml");
+            assert!(message.contains("deeper than"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 // ---- outputs round-trip through their k8s-openapi types ----
 
 #[test]
