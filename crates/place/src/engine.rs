@@ -1526,7 +1526,20 @@ impl Engine {
         w: &Weighted,
         nodes: &[NodeIndex],
     ) -> Vec<NodeScore> {
-        if w.plugin.pre_score(ctx, cycle, nodes) == PreScoreStatus::Skip {
+        let skip = w.plugin.pre_score(ctx, cycle, nodes) == PreScoreStatus::Skip;
+        Self::scores_after_pre_score(ctx, cycle, w, nodes, skip)
+    }
+
+    /// Score and NormalizeScore of one plugin once its PreScore has run
+    /// (`skip`: it said Skip, so every node scores 0).
+    fn scores_after_pre_score(
+        ctx: &ScoreContext<'_>,
+        cycle: &CycleState,
+        w: &Weighted,
+        nodes: &[NodeIndex],
+        skip: bool,
+    ) -> Vec<NodeScore> {
+        if skip {
             return vec![NodeScore::plain(0); nodes.len()];
         }
         let mut s = Vec::with_capacity(nodes.len());
@@ -1549,7 +1562,6 @@ impl Engine {
         if let Some(&bad) = nodes.iter().find(|n| n.get() >= self.state.len()) {
             return Err(AllocError::UnknownNode(bad).into());
         }
-        let mut cycle = CycleState::default();
         let ctx = ScoreContext {
             state: &self.state,
             request: pod.request,
@@ -1561,10 +1573,13 @@ impl Engine {
         let mut skipped = Vec::new();
         let mut all = Vec::with_capacity(self.plugins.len());
         for w in &self.plugins {
-            if w.plugin.pre_score(&ctx, &mut cycle, nodes) == PreScoreStatus::Skip {
+            // One PreScore per plugin: its status is both reported and obeyed.
+            let mut cycle = CycleState::default();
+            let skip = w.plugin.pre_score(&ctx, &mut cycle, nodes) == PreScoreStatus::Skip;
+            if skip {
                 skipped.push(w.plugin.name().to_string());
             }
-            all.push(Self::run_score(&ctx, &mut CycleState::default(), w, nodes));
+            all.push(Self::scores_after_pre_score(&ctx, &cycle, w, nodes, skip));
         }
         let nodes = nodes
             .iter()
