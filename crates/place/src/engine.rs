@@ -48,6 +48,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::filters::{FailKind, Probe};
 use crate::frag::{ModelMask, NamedTargetWorkload, NodeGpuState, TargetWorkload};
 use crate::framework::{
     FilterContext, FilterPlugin, Nomination, Permit, PermitPlugin, PostFilterPlugin,
@@ -348,43 +349,44 @@ impl SharePlugin {
         }
     }
 
-    fn score_one(
+    /// Scores `nodes` with one [`Scorer`] holding the plugin's memo.
+    fn score_many(
         &self,
         cache: &mut FragCache,
         ctx: &ScoreContext<'_>,
-        node: NodeIndex,
-    ) -> NodeScore {
+        nodes: &[NodeIndex],
+        out: &mut Vec<NodeScore>,
+    ) {
         let shape = ctx.shape;
         let target = self.resolved();
-        let frag = target.map(|t| {
-            let i = node.get();
-            if cache.node_frag.len() <= i {
-                cache
-                    .node_frag
-                    .resize(ctx.nodes().max(i + 1), (u64::MAX, 0.0));
-            }
-            let v = ctx.version(node);
-            if cache.node_frag[i].0 != v {
-                let view = ctx.view(node);
-                let st = NodeGpuState {
-                    cpu_free: view.cpu_free,
-                    model: view.model,
-                    gpus: view.gpus,
-                };
-                cache.node_frag[i] = (v, cache.memo.node_fragmentation(t, &st));
-            }
-            cache.node_frag[i].1
-        });
-        let view = ctx.view(node);
         let mut scorer = Scorer::new(self.policy, target);
         std::mem::swap(scorer.memo_mut(), &mut cache.memo);
-        let e = scorer.evaluate(&view, &shape, frag);
-        std::mem::swap(scorer.memo_mut(), &mut cache.memo);
-        NodeScore {
-            score: e.score.clamp(0, MAX_SCORE),
-            key: e.key,
-            devices: device_assignment(ctx.request, e.pick),
+        if target.is_some() && cache.node_frag.len() < ctx.nodes() {
+            cache.node_frag.resize(ctx.nodes(), (u64::MAX, 0.0));
         }
+        out.extend(nodes.iter().map(|&node| {
+            let view = ctx.view(node);
+            let frag = target.map(|_| {
+                let i = node.get();
+                let v = ctx.version(node);
+                if cache.node_frag[i].0 != v {
+                    let st = NodeGpuState {
+                        cpu_free: view.cpu_free,
+                        model: view.model,
+                        gpus: view.gpus,
+                    };
+                    cache.node_frag[i] = (v, scorer.node_fragmentation(&st));
+                }
+                cache.node_frag[i].1
+            });
+            let e = scorer.evaluate(&view, &shape, frag);
+            NodeScore {
+                score: e.score.clamp(0, MAX_SCORE),
+                key: e.key,
+                devices: device_assignment(ctx.request, e.pick),
+            }
+        }));
+        std::mem::swap(scorer.memo_mut(), &mut cache.memo);
     }
 }
 
@@ -451,7 +453,9 @@ impl ScorePlugin for SharePlugin {
             };
         }
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        self.score_one(&mut cache, ctx, node)
+        let mut out = Vec::with_capacity(1);
+        self.score_many(&mut cache, ctx, &[node], &mut out);
+        out.pop().unwrap_or_else(|| NodeScore::plain(0))
     }
 
     fn score_all(
@@ -466,7 +470,7 @@ impl ScorePlugin for SharePlugin {
             return;
         }
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        out.extend(feasible.iter().map(|&n| self.score_one(&mut cache, ctx, n)));
+        self.score_many(&mut cache, ctx, feasible, out);
     }
 
     fn normalize(&self, scores: &mut [NodeScore]) {
@@ -544,56 +548,78 @@ impl KubePlugin {
         }
     }
 
-    fn uses<'n>(
+    /// The resource uses of `names` on node `node`, into `out` (cleared).
+    fn uses_into<'n>(
         names: impl Iterator<Item = &'n str>,
         ctx: &ScoreContext<'_>,
         node: NodeIndex,
         nonzero: bool,
-    ) -> Vec<ResourceUse> {
-        let alloc = &ctx.state.node(node).allocatable;
-        let free = &ctx.state.node_free(node).resources;
+        out: &mut Vec<ResourceUse>,
+    ) {
+        out.clear();
+        let row = &ctx.rows[node.get()];
         let req = &ctx.request.resources;
-        let held = ctx.nonzero_requested(node);
+        let held = row.nonzero;
         let used = |a: u64, f: u64| a.saturating_sub(f);
-        names
-            .map(|name| {
-                let (a, requested) = match name {
-                    "cpu" if nonzero => (alloc.cpu.get(), held.cpu.saturating_add(ctx.nonzero.cpu)),
-                    "memory" if nonzero => (
-                        alloc.memory.get(),
-                        held.memory.saturating_add(ctx.nonzero.memory),
-                    ),
-                    "cpu" => (
-                        alloc.cpu.get(),
-                        used(alloc.cpu.get(), free.cpu.get()).saturating_add(req.cpu.get()),
-                    ),
-                    "memory" => (
-                        alloc.memory.get(),
-                        used(alloc.memory.get(), free.memory.get())
-                            .saturating_add(req.memory.get()),
-                    ),
-                    "ephemeral-storage" => (
-                        alloc.ephemeral_storage.get(),
-                        used(alloc.ephemeral_storage.get(), free.ephemeral_storage.get())
-                            .saturating_add(req.ephemeral_storage.get()),
-                    ),
-                    other => {
-                        let q = req.extended.get(other).copied().unwrap_or(0);
-                        if q == 0 {
-                            (0, 0)
-                        } else {
-                            let a = alloc.extended.get(other).copied().unwrap_or(0);
-                            let f = free.extended.get(other).copied().unwrap_or(0);
-                            (a, used(a, f).saturating_add(q))
-                        }
+        out.extend(names.map(|name| {
+            let (a, requested) = match name {
+                "cpu" if nonzero => (row.alloc_cpu, held.cpu.saturating_add(ctx.nonzero.cpu)),
+                "memory" if nonzero => (
+                    row.alloc_mem,
+                    held.memory.saturating_add(ctx.nonzero.memory),
+                ),
+                "cpu" => (
+                    row.alloc_cpu,
+                    used(row.alloc_cpu, row.cpu.get()).saturating_add(req.cpu.get()),
+                ),
+                "memory" => (
+                    row.alloc_mem,
+                    used(row.alloc_mem, row.mem.get()).saturating_add(req.memory.get()),
+                ),
+                "ephemeral-storage" => {
+                    let a = ctx.state.node(node).allocatable.ephemeral_storage.get();
+                    (
+                        a,
+                        used(a, row.storage).saturating_add(req.ephemeral_storage.get()),
+                    )
+                }
+                other => {
+                    let q = req.extended.get(other).copied().unwrap_or(0);
+                    if q == 0 {
+                        (0, 0)
+                    } else {
+                        let alloc = &ctx.state.node(node).allocatable;
+                        let free = &ctx.state.node_free(node).resources;
+                        let a = alloc.extended.get(other).copied().unwrap_or(0);
+                        let f = free.extended.get(other).copied().unwrap_or(0);
+                        (a, used(a, f).saturating_add(q))
                     }
-                };
-                ResourceUse::new(
-                    i64::try_from(a).unwrap_or(i64::MAX),
-                    i64::try_from(requested).unwrap_or(i64::MAX),
-                )
-            })
-            .collect()
+                }
+            };
+            ResourceUse::new(
+                i64::try_from(a).unwrap_or(i64::MAX),
+                i64::try_from(requested).unwrap_or(i64::MAX),
+            )
+        }));
+    }
+
+    fn score_with(
+        &self,
+        ctx: &ScoreContext<'_>,
+        node: NodeIndex,
+        buf: &mut Vec<ResourceUse>,
+    ) -> NodeScore {
+        match &self.kind {
+            KubeKind::Fit(f) => {
+                let names = f.resources().iter().map(|r| r.name.as_str());
+                Self::uses_into(names, ctx, node, true, buf);
+                NodeScore::plain(f.score(buf).unwrap_or(0))
+            }
+            KubeKind::Balanced(names) => {
+                Self::uses_into(names.iter().map(String::as_str), ctx, node, false, buf);
+                NodeScore::plain(balanced_allocation(buf))
+            }
+        }
     }
 }
 
@@ -626,16 +652,19 @@ impl ScorePlugin for KubePlugin {
     }
 
     fn score(&self, ctx: &ScoreContext<'_>, _: &CycleState, node: NodeIndex) -> NodeScore {
-        match &self.kind {
-            KubeKind::Fit(f) => {
-                let names = f.resources().iter().map(|r| r.name.as_str());
-                NodeScore::plain(f.score(&Self::uses(names, ctx, node, true)).unwrap_or(0))
-            }
-            KubeKind::Balanced(names) => {
-                let uses = Self::uses(names.iter().map(String::as_str), ctx, node, false);
-                NodeScore::plain(balanced_allocation(&uses))
-            }
-        }
+        self.score_with(ctx, node, &mut Vec::new())
+    }
+
+    fn score_all(
+        &self,
+        ctx: &ScoreContext<'_>,
+        _: &CycleState,
+        feasible: &[NodeIndex],
+        out: &mut Vec<NodeScore>,
+    ) {
+        // One buffer for the whole cycle: no allocation per node.
+        let mut buf = Vec::new();
+        out.extend(feasible.iter().map(|&n| self.score_with(ctx, n, &mut buf)));
     }
 }
 
@@ -953,19 +982,67 @@ impl Decision {
 }
 
 /// The engine's derived per-node data: the GPU-sharing view, GPU tag
-/// counts, a version for caches and the tie-break rank.
+/// counts, a version for caches, the tie-break rank, and what the built-in
+/// filters' fast path ([`crate::filters`]) and the resource scores read, so
+/// a decision touches one compact record per node.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NodeRow {
-    cpu: MilliCpu,
-    mem: Bytes,
+    pub(crate) cpu: MilliCpu,
+    pub(crate) mem: Bytes,
+    /// Free ephemeral storage.
+    pub(crate) storage: u64,
+    /// Free pod slots.
+    pub(crate) pods: u32,
+    /// Allocatable cpu and memory (for the resource scores).
+    pub(crate) alloc_cpu: u64,
+    pub(crate) alloc_mem: u64,
+    /// The node has a `NoSchedule` / `NoExecute` taint.
+    pub(crate) hard_taints: bool,
+    /// Number of devices.
+    pub(crate) devices: u16,
+    /// The models of its devices as bits of the engine's model numbering.
+    pub(crate) device_models: u64,
+    /// Every device is of one model.
+    pub(crate) single_model: bool,
+    /// Idle devices.
+    pub(crate) idle: u16,
+    /// The most free milli on a device that can take one more fractional
+    /// pod (idle or shared, a fractional model, below its share limit).
+    pub(crate) fraction_room: Option<u32>,
     model: Option<u8>,
     gpus: Vec<u32>,
     tags: u32,
-    tag_counts: [u32; 32],
+    tag_counts: Box<[u32; 32]>,
     pub(crate) version: u64,
     priority: u32,
     /// Sum of the non-zero scoring requests of the node's pods.
     pub(crate) nonzero: NonZeroRequest,
+}
+
+impl NodeRow {
+    fn empty(priority: u32) -> Self {
+        Self {
+            cpu: MilliCpu::ZERO,
+            mem: Bytes::ZERO,
+            storage: 0,
+            pods: 0,
+            alloc_cpu: 0,
+            alloc_mem: 0,
+            hard_taints: false,
+            devices: 0,
+            device_models: 0,
+            single_model: true,
+            idle: 0,
+            fraction_room: None,
+            model: None,
+            gpus: Vec::new(),
+            tags: 0,
+            tag_counts: Box::new([0; 32]),
+            version: 0,
+            priority,
+            nonzero: NonZeroRequest::default(),
+        }
+    }
 }
 
 impl NodeRow {
@@ -1107,66 +1184,82 @@ impl Engine {
     }
 
     fn fresh_row(&mut self, n: NodeIndex, priority: u32) -> NodeRow {
-        let mut tag_counts = [0u32; 32];
-        let mut nonzero = NonZeroRequest::default();
+        let mut row = NodeRow::empty(priority);
         for (id, p) in self.state.pods_on(n) {
             add_tag(
-                &mut tag_counts,
+                &mut row.tag_counts,
                 shape_of(&p.request, &self.models).tag(),
                 true,
             );
-            nonzero = add_nonzero(nonzero, self.pod_nonzero(id, &p.request), true);
+            row.nonzero = add_nonzero(row.nonzero, self.pod_nonzero(id, &p.request), true);
         }
-        let mut row = NodeRow {
-            cpu: MilliCpu::ZERO,
-            mem: Bytes::ZERO,
-            model: None,
-            gpus: Vec::new(),
-            tags: 0,
-            tag_counts,
-            version: 0,
-            priority,
-            nonzero,
-        };
-        self.fill_row(&mut row, n);
+        let v = self.bump_version();
+        Self::fill_row(&self.state, &self.models, &mut row, n, v);
         row
     }
 
-    fn fill_row(&mut self, row: &mut NodeRow, n: NodeIndex) {
-        let free = self.state.node_free(n);
+    fn bump_version(&mut self) -> u64 {
+        self.next_version += 1;
+        self.next_version - 1
+    }
+
+    fn fill_row(
+        state: &ClusterState,
+        models: &BTreeMap<AcceleratorModelId, u8>,
+        row: &mut NodeRow,
+        n: NodeIndex,
+        version: u64,
+    ) {
+        let free = state.node_free(n);
+        let node = state.node(n);
         row.cpu = free.resources.cpu;
         row.mem = free.resources.memory;
+        row.storage = free.resources.ephemeral_storage.get();
+        row.pods = free.resources.pods;
+        row.alloc_cpu = node.allocatable.cpu.get();
+        row.alloc_mem = node.allocatable.memory.get();
+        row.hard_taints = node
+            .taints
+            .iter()
+            .any(|t| t.effect != TaintEffect::PreferNoSchedule);
         row.model = free
             .devices
             .first()
-            .and_then(|d| self.models.get(&d.model).copied());
+            .and_then(|d| models.get(&d.model).copied());
+        row.devices = u16::try_from(free.devices.len()).unwrap_or(u16::MAX);
+        row.device_models = 0;
+        row.idle = 0;
+        row.fraction_room = None;
+        for d in &free.devices {
+            let model = state.model(&d.model);
+            if let Some(&i) = models.get(&d.model) {
+                row.device_models |= 1u64 << i;
+            }
+            if d.mode == DeviceMode::Idle {
+                row.idle += 1;
+            }
+            let takes_share = matches!(d.mode, DeviceMode::Idle | DeviceMode::Shared)
+                && model
+                    .and_then(|m| m.sharing.fractional)
+                    .is_some_and(|f| d.shares < f.max_shares);
+            if takes_share {
+                let m = d.milli.get();
+                row.fraction_room = Some(row.fraction_room.map_or(m, |r| r.max(m)));
+            }
+        }
+        row.single_model = row.device_models.count_ones() <= 1;
         row.gpus.clear();
         row.gpus.extend(free.devices.iter().map(|d| match d.mode {
             DeviceMode::Mig | DeviceMode::Whole => 0,
             _ => d.milli.get().min(MILLI),
         }));
         row.tags = tag_bits(&row.tag_counts);
-        row.version = self.next_version;
-        self.next_version += 1;
+        row.version = version;
     }
 
     fn refresh(&mut self, n: NodeIndex) {
-        let mut row = std::mem::replace(
-            &mut self.rows[n.get()],
-            NodeRow {
-                cpu: MilliCpu::ZERO,
-                mem: Bytes::ZERO,
-                model: None,
-                gpus: Vec::new(),
-                tags: 0,
-                tag_counts: [0; 32],
-                version: 0,
-                priority: 0,
-                nonzero: NonZeroRequest::default(),
-            },
-        );
-        self.fill_row(&mut row, n);
-        self.rows[n.get()] = row;
+        let v = self.bump_version();
+        Self::fill_row(&self.state, &self.models, &mut self.rows[n.get()], n, v);
     }
 
     fn pod_nonzero(&self, pod: &PodId, req: &PodRequest) -> NonZeroRequest {
@@ -1426,23 +1519,54 @@ impl Engine {
                 }));
             }
         }
-        let mut feasible = Vec::new();
-        let mut rejected: Vec<(NodeIndex, Rejection)> = Vec::new();
-        for i in 0..self.state.len() {
+        let shape = shape_of(pod.request, &self.models);
+        let probe = Probe::new(pod, shape.models.0);
+        let user_filters = &self.filters[crate::filters::BUILTIN..];
+        let mut feasible = Vec::with_capacity(self.state.len());
+        let mut rejected: Vec<NodeIndex> = Vec::new();
+        let mut counts = [0usize; FailKind::COUNT];
+        for (i, row) in self.rows.iter().enumerate() {
             let ni = NodeIndex(i as u32);
-            match self.filter_in(pod, &cycle, ni) {
+            let verdict =
+                crate::filters::builtin_fast(&fctx, &cycle, &probe, row, ni).and_then(|()| {
+                    user_filters
+                        .iter()
+                        .try_for_each(|f| f.filter(&fctx, &cycle, ni))
+                        .map_err(|r| FailKind::of(&r.reason))
+                });
+            #[cfg(debug_assertions)]
+            {
+                let full = self.filter_in(pod, &cycle, ni);
+                debug_assert_eq!(
+                    verdict,
+                    full.as_ref()
+                        .map(|_| ())
+                        .map_err(|r| FailKind::of(&r.reason)),
+                    "fast filter path disagrees with the plugins on node {i}"
+                );
+            }
+            match verdict {
                 Ok(()) => feasible.push(ni),
-                Err(r) => rejected.push((ni, r)),
+                Err(k) => {
+                    counts[k as usize] += 1;
+                    rejected.push(ni);
+                }
             }
         }
-        let mut summary: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, r) in &rejected {
-            *summary.entry(r.reason.kind().to_string()).or_default() += 1;
-        }
+        let summary: BTreeMap<String, usize> = FailKind::ALL
+            .iter()
+            .zip(counts)
+            .filter(|(_, c)| *c > 0)
+            .map(|(k, c)| (k.as_str().to_string(), c))
+            .collect();
         if feasible.is_empty() {
+            // Explain: the full rejection of every node (the plugins again).
             let reasons: BTreeMap<NodeId, Rejection> = rejected
                 .into_iter()
-                .map(|(ni, r)| (self.state.node(ni).id.clone(), r))
+                .filter_map(|ni| {
+                    let r = self.filter_in(pod, &cycle, ni).err()?;
+                    Some((self.state.node(ni).id.clone(), r))
+                })
                 .collect();
             let nomination = self
                 .post_filters
@@ -1459,7 +1583,7 @@ impl Engine {
         let ctx = ScoreContext {
             state: &self.state,
             request: pod.request,
-            shape: shape_of(pod.request, &self.models),
+            shape,
             identity: pod.identity.unwrap_or(0),
             nonzero: pod.nonzero_request(),
             rows: &self.rows,
