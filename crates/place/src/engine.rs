@@ -407,9 +407,7 @@ impl ScorePlugin for SharePlugin {
                 .map_err(EngineError::Target)?;
             self.target = Target::Resolved(resolved);
         }
-        if matches!(self.policy, SharePolicy::Fgd | SharePolicy::FgdExact)
-            && self.resolved().is_none()
-        {
+        if self.policy.needs_target() && self.resolved().is_none() {
             return Err(EngineError::FgdWithoutTarget {
                 plugin: self.policy.name().to_string(),
             });

@@ -7,6 +7,8 @@
 //! - [`share`]: the GPU-sharing policies of the FGD paper (Random, DotProd,
 //!   GpuClustering, GpuPacking, BestFit, FGD quantised and exact) over a
 //!   compact node view, shared by the engine and the trace simulator.
+//! - [`strand`]: FGD-strand, FGD with a CPU-stranding and best-fit
+//!   tie-break (the policy that beats FGD on the openb traces).
 //! - [`kube`]: kube-scheduler's resource scoring strategies
 //!   (LeastAllocated, MostAllocated, RequestedToCapacityRatio,
 //!   BalancedAllocation) with the upstream integer arithmetic.
@@ -24,3 +26,4 @@ pub mod plugins;
 pub mod queue;
 pub mod rng;
 pub mod share;
+pub mod strand;

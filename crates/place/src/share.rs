@@ -306,6 +306,8 @@ pub enum SharePolicy {
     Fgd,
     /// FGD as an exact float argmin of the fragmentation increase.
     FgdExact,
+    /// FGD with a CPU-stranding and best-fit tie-break ([`crate::strand`]).
+    FgdStrand,
 }
 
 impl SharePolicy {
@@ -320,7 +322,7 @@ impl SharePolicy {
     ];
 
     /// Every policy.
-    pub const ALL: [SharePolicy; 7] = [
+    pub const ALL: [SharePolicy; 8] = [
         SharePolicy::Random,
         SharePolicy::DotProd,
         SharePolicy::GpuClustering,
@@ -328,6 +330,7 @@ impl SharePolicy {
         SharePolicy::BestFit,
         SharePolicy::Fgd,
         SharePolicy::FgdExact,
+        SharePolicy::FgdStrand,
     ];
 
     /// The policy's name as used on the command line.
@@ -340,12 +343,16 @@ impl SharePolicy {
             SharePolicy::BestFit => "BestFit",
             SharePolicy::Fgd => "FGD",
             SharePolicy::FgdExact => "FGD-exact",
+            SharePolicy::FgdStrand => "FGD-strand",
         }
     }
 
     /// `true` for the two FGD variants (they need a target workload).
     pub const fn needs_target(self) -> bool {
-        matches!(self, SharePolicy::Fgd | SharePolicy::FgdExact)
+        matches!(
+            self,
+            SharePolicy::Fgd | SharePolicy::FgdExact | SharePolicy::FgdStrand
+        )
     }
 }
 
@@ -357,7 +364,7 @@ impl fmt::Display for SharePolicy {
 
 /// An unknown policy name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown policy {name:?}; expected one of Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD, FGD-exact")]
+#[error("unknown policy {name:?}; expected one of Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD, FGD-exact, FGD-strand")]
 #[non_exhaustive]
 pub struct UnknownPolicy {
     /// The name given.
@@ -380,6 +387,7 @@ impl FromStr for SharePolicy {
             "bestfit" => SharePolicy::BestFit,
             "fgd" => SharePolicy::Fgd,
             "fgdexact" => SharePolicy::FgdExact,
+            "fgdstrand" => SharePolicy::FgdStrand,
             _ => {
                 return Err(UnknownPolicy {
                     name: s.to_string(),
@@ -531,6 +539,10 @@ impl<'t> Scorer<'t> {
             SharePolicy::Fgd | SharePolicy::FgdExact => {
                 self.fgd(view, pod, node_frag, default_pick)
             }
+            SharePolicy::FgdStrand => {
+                let e = self.fgd(view, pod, node_frag, default_pick);
+                crate::strand::strand_eval(e, view, pod, self.target)
+            }
         }
     }
 
@@ -541,7 +553,7 @@ impl<'t> Scorer<'t> {
         node_frag: Option<f64>,
         default_pick: GpuPick,
     ) -> Eval {
-        let exact = self.policy == SharePolicy::FgdExact;
+        let exact = matches!(self.policy, SharePolicy::FgdExact | SharePolicy::FgdStrand);
         let Some(target) = self.target else {
             return Eval {
                 score: 50,

@@ -8,6 +8,8 @@
 //!   workload;
 //! - [`run`]: the seeded experiment (shuffle, inflate to 130%, submit one at
 //!   a time, drop failures, record allocation and fragmentation by arrival);
+//! - [`limit`]: the upper bound any policy could reach and an achievable
+//!   offline packing, per seed and arrival level;
 //! - [`report`]: mean, sd, min and max over seeds at arrival levels.
 //!
 //! ```no_run
@@ -24,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod bridge;
+pub mod limit;
 pub mod openb;
 pub mod report;
 pub mod run;

@@ -368,7 +368,22 @@ pub fn run_seed(
 
 fn run_valid(exp: &Experiment, policy: SharePolicy, seed: u64, cfg: &RunConfig) -> SeedRun {
     let start = Instant::now();
-    let (order, mut rng) = arrival_order(exp, seed, cfg.inflation);
+    let (order, rng) = arrival_order(exp, seed, cfg.inflation);
+    simulate(exp, policy, seed, &order, rng, cfg, start)
+}
+
+/// Submits `order` (indices into the experiment's pods) one at a time with
+/// `policy`; `rng` is the generator left by [`arrival_order`] (node
+/// priorities and Random draws come from it).
+pub(crate) fn simulate(
+    exp: &Experiment,
+    policy: SharePolicy,
+    seed: u64,
+    order: &[u32],
+    mut rng: SeededRng,
+    cfg: &RunConfig,
+    start: Instant,
+) -> SeedRun {
     let n_nodes = exp.nodes.len();
     let priority = rng.permutation(n_nodes);
     // Random draws per arrival from (this seed, arrival index), exactly as

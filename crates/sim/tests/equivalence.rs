@@ -138,7 +138,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
-    fn simulator_matches_engine(nodes in node_strategy(), pods in pod_strategy(), policy in 0usize..7, seed in 0u64..1000) {
+    fn simulator_matches_engine(nodes in node_strategy(), pods in pod_strategy(), policy in 0..SharePolicy::ALL.len(), seed in 0u64..1000) {
         let exp = experiment(&nodes, &pods);
         check_equivalence(&exp, SharePolicy::ALL[policy], seed, usize::MAX);
     }

@@ -140,3 +140,52 @@ fn same_seed_same_decisions() {
         assert_eq!(a.buckets, b.buckets);
     }
 }
+
+#[test]
+#[ignore = "needs RIGHTSIZER_DATA; run by .ci/run"]
+fn bound_holds_and_fgd_strand_beats_fgd_on_a_sample() {
+    use rightsizer_sim::limit::{limits_many, LimitConfig};
+    let exp = default_experiment();
+    let cfg = RunConfig::default();
+    let seeds = [42, 47];
+    let levels = [90, 95, 100, 130];
+    let runs = run_many(&exp, &SharePolicy::ALL, &seeds, &cfg, &|_| {}).unwrap();
+    let lcfg = LimitConfig {
+        levels: levels.to_vec(),
+        ..LimitConfig::default()
+    };
+    let limits = limits_many(&exp, &seeds, &cfg, &lcfg).unwrap();
+    assert_eq!(limits.len(), seeds.len());
+    let mut checked = 0;
+    for l in &limits {
+        assert_eq!(l.levels.len(), levels.len(), "every level has arrivals");
+        for lv in &l.levels {
+            assert!(lv.offline_pct <= lv.upper_bound_pct + 1e-9, "{lv:?}");
+            assert!(lv.upper_bound_pct <= 100.0 + 1e-9, "{lv:?}");
+            for r in runs.iter().filter(|r| r.seed == l.seed) {
+                let a = r.alloc_at(lv.arrive_pct).expect("level reached");
+                assert!(
+                    a <= lv.upper_bound_pct + 1e-9,
+                    "{} seed {} at {}%: {a} above the bound {}",
+                    r.policy,
+                    r.seed,
+                    lv.arrive_pct,
+                    lv.upper_bound_pct
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= SharePolicy::ALL.len() * seeds.len() * levels.len());
+    for &s in &seeds {
+        let get = |p| runs.iter().find(|r| r.policy == p && r.seed == s).unwrap();
+        let (fgd, strand) = (get(SharePolicy::Fgd), get(SharePolicy::FgdStrand));
+        for lv in [100, 130] {
+            let (f, x) = (fgd.alloc_at(lv).unwrap(), strand.alloc_at(lv).unwrap());
+            assert!(
+                x > f + 0.3,
+                "seed {s} at {lv}%: FGD-strand {x:.2} vs FGD {f:.2}"
+            );
+        }
+    }
+}

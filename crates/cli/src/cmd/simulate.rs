@@ -5,6 +5,7 @@
 use crate::common::{data_dir, CliResult};
 use indicatif::{ProgressBar, ProgressStyle};
 use rightsizer::place::share::SharePolicy;
+use rightsizer::sim::limit::{limits_many_on, mean_at, LimitConfig, SeedLimit};
 use rightsizer::sim::load_experiment;
 use rightsizer::sim::report::{summarize, PolicySummary, LEVELS};
 use rightsizer::sim::run::{run_many_on, Metric, RunConfig, SeedRun};
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "openb_node_list_gpu_node.csv")]
     pub nodes: PathBuf,
     /// Policies, comma separated: Random, DotProd, GpuClustering, GpuPacking,
-    /// BestFit, FGD, FGD-exact (default: the paper's six).
+    /// BestFit, FGD, FGD-exact, FGD-strand (default: the paper's six).
     #[arg(long, value_delimiter = ',')]
     pub policy: Vec<String>,
     /// Number of seeds.
@@ -48,9 +49,15 @@ pub struct Args {
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Write an SVG plot of allocation vs arrival per policy to this path.
+    /// Write an SVG plot of allocation vs arrival per policy to this path
+    /// (with `--limit`, the upper bound too).
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Also compute the limit per seed: an upper bound on the allocation any
+    /// policy could reach, and an achievable offline packing of the arrived
+    /// pods (see `rightsizer_sim::limit`), with each policy's gap to both.
+    #[arg(long)]
+    pub limit: bool,
 }
 
 fn resolve(dir: &Path, file: &Path) -> PathBuf {
@@ -123,8 +130,25 @@ pub fn run(args: &Args) -> CliResult {
     bar.finish_and_clear();
     let sim_secs = t1.elapsed().as_secs_f64();
     let summary = summarize(&runs, &LEVELS);
+    let limits = if args.limit {
+        Some(limits_many_on(
+            args.threads,
+            &exp,
+            &seeds,
+            &cfg,
+            &LimitConfig::default(),
+        )?)
+    } else {
+        None
+    };
+    let bound: Vec<(u32, f64)> = limits.as_deref().map_or_else(Vec::new, |l| {
+        LEVELS
+            .iter()
+            .filter_map(|&x| mean_at(l, x).map(|m| (x, m.0)))
+            .collect()
+    });
     if let Some(svg) = &args.svg {
-        std::fs::write(svg, svg_plot(&runs, &policies))
+        std::fs::write(svg, svg_plot(&runs, &policies, &bound))
             .map_err(|e| format!("cannot write {}: {e}", svg.display()))?;
     }
     let threads = args.threads.unwrap_or_else(rayon_threads);
@@ -140,6 +164,7 @@ pub fn run(args: &Args) -> CliResult {
             "seeds": seeds,
             "levels": LEVELS,
             "policies": summary,
+            "limits": limits,
             "runs": runs.iter().map(|r| serde_json::json!({
                 "policy": r.policy.name(),
                 "seed": r.seed,
@@ -154,6 +179,9 @@ pub fn run(args: &Args) -> CliResult {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", table(&exp_header(&exp, &pods), &summary));
+        if let Some(l) = &limits {
+            print!("{}", limit_table(l, &summary));
+        }
         println!(
             "wall time: load {load_secs:.2} s, simulate {sim_secs:.2} s for {} runs on {threads} thread(s) (mean {:.3} s per run)",
             runs.len(),
@@ -232,8 +260,52 @@ fn table(header: &str, summary: &[PolicySummary]) -> String {
     s
 }
 
-/// A plain SVG line plot of mean allocation vs arrival, one line per policy.
-fn svg_plot(runs: &[SeedRun], policies: &[SharePolicy]) -> String {
+/// The bound and offline rows, and each policy's gap to them.
+fn limit_table(limits: &[SeedLimit], summary: &[PolicySummary]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Limit (mean over seeds): upper bound any policy could reach, achievable offline packing; gap = limit − policy (pp):"
+    );
+    let _ = write!(s, "{:<22}", "");
+    for l in LEVELS {
+        let _ = write!(s, "{:>9}", format!("{l}%"));
+    }
+    let _ = writeln!(s);
+    let row = |s: &mut String, name: &str, f: &dyn Fn(u32) -> Option<f64>| {
+        let _ = write!(s, "{name:<22}");
+        for l in LEVELS {
+            let _ = match f(l) {
+                Some(v) => write!(s, "{v:>9.2}"),
+                None => write!(s, "{:>9}", "-"),
+            };
+        }
+        let _ = writeln!(s);
+    };
+    row(&mut s, "upper bound", &|l| mean_at(limits, l).map(|m| m.0));
+    row(&mut s, "offline", &|l| mean_at(limits, l).map(|m| m.1));
+    for p in summary {
+        let at = |l: u32| {
+            p.allocation
+                .iter()
+                .find(|x| x.arrive_pct == l)
+                .map(|x| x.mean)
+        };
+        row(&mut s, &format!("{} gap to bound", p.policy.name()), &|l| {
+            Some(mean_at(limits, l)?.0 - at(l)?)
+        });
+        row(
+            &mut s,
+            &format!("{} gap to offline", p.policy.name()),
+            &|l| Some(mean_at(limits, l)?.1 - at(l)?),
+        );
+    }
+    s
+}
+
+/// A plain SVG line plot of mean allocation vs arrival, one line per policy,
+/// plus the upper bound's points (`bound`, dashed) when given.
+fn svg_plot(runs: &[SeedRun], policies: &[SharePolicy], bound: &[(u32, f64)]) -> String {
     const W: f64 = 760.0;
     const H: f64 = 480.0;
     const L: f64 = 60.0;
@@ -323,6 +395,26 @@ fn svg_plot(runs: &[SeedRun], policies: &[SharePolicy]) -> String {
             W - R + 42.0,
             ly + 4.0,
             p.name()
+        );
+    }
+    if !bound.is_empty() {
+        let pts: Vec<String> = bound
+            .iter()
+            .map(|&(p, v)| format!("{:.1},{:.1}", x(f64::from(p)), y(v)))
+            .collect();
+        let _ = writeln!(
+            s,
+            r##"<polyline fill="none" stroke="#000" stroke-width="1.4" stroke-dasharray="5 3" points="{}"/>"##,
+            pts.join(" ")
+        );
+        let ly = T + 20.0 + 18.0 * policies.len() as f64;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="#000" stroke-width="2" stroke-dasharray="5 3"/><text x="{:.1}" y="{:.1}">upper bound</text>"##,
+            W - R + 12.0,
+            W - R + 36.0,
+            W - R + 42.0,
+            ly + 4.0
         );
     }
     let _ = writeln!(s, "</svg>");
