@@ -677,12 +677,16 @@ mod props {
 
     /// Brute force: every node for every member, every interconnect domain
     /// for members bound to one.
+    /// Members bound to one interconnect domain go first: once they are
+    /// fixed, which idle devices a whole-device member takes is immaterial,
+    /// so first fit for the others loses nothing.
     fn oracle(e: &Engine, i: &Inst) -> bool {
-        let pods: Vec<(u64, u16, bool)> = i
+        let mut pods: Vec<(u64, u16, bool)> = i
             .roles
             .iter()
             .flat_map(|&(c, _, cpu, g, dd)| (0..c).map(move |_| (cpu * 1000, g, dd && g > 0)))
             .collect();
+        pods.sort_by_key(|p| !p.2);
         let topo = rightsizer_gang::topology::TopologyIndex::new(
             e.state(),
             &rightsizer_gang::topology::default_levels(),
