@@ -50,6 +50,8 @@ enum Command {
     Plan(cmd::plan::Args),
     /// Read kubectl dumps into the model (nodes, workloads, unsupported fields).
     Import(cmd::import::Args),
+    /// Place single pods and gangs (all-or-nothing, topology-aware) on a cluster.
+    Place(cmd::place::Args),
 }
 
 /// `rightsizer … | head` closes stdout early; `println!` then panics with
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
         Command::ResizePlan(a) => cmd::resize_plan::run(a).map(|o| o.into_outcome()),
         Command::Plan(a) => cmd::plan::run(a).map(|o| o.into_outcome()),
         Command::Import(a) => cmd::import::run(a).map(|o| o.into_outcome()),
+        Command::Place(a) => cmd::place::run(a).map(|o| o.into_outcome()),
     };
     match result {
         Ok(common::Outcome::Complete) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod demo;
 pub mod import;
 pub mod pack;
+pub mod place;
 pub mod plan;
 pub mod recommend;
 pub mod resize_plan;
