@@ -27,3 +27,20 @@ pub(crate) fn builtin_ref() -> &'static Catalog {
         Err(e) => panic!("the built-in catalog data is invalid: {e}"),
     })
 }
+
+impl Catalog {
+    /// The built-in catalog (parsed and validated once, then cloned).
+    ///
+    /// # Panics
+    ///
+    /// Only if the data compiled into the crate is invalid, which the crate's
+    /// tests rule out; use [`Catalog::try_builtin`] to get the error instead.
+    pub fn builtin() -> Self {
+        builtin_ref().clone()
+    }
+
+    /// The built-in catalog, or the error in its embedded data.
+    pub fn try_builtin() -> Result<Self, CatalogError> {
+        load()
+    }
+}

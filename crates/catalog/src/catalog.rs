@@ -2,7 +2,6 @@
 //! validated merging of JSON/YAML documents.
 
 use crate::error::{CatalogError, EntryError, Section};
-use crate::filter::{AcceleratorFilter, NodeTypeFilter};
 use rightsizer_model::accelerator::AcceleratorModel;
 use rightsizer_model::ids::{AcceleratorModelId, NodeId, NodeTypeId};
 use rightsizer_model::node::{Node, NodeType, Provider};
@@ -393,21 +392,6 @@ impl Catalog {
         Self::default()
     }
 
-    /// The built-in catalog (parsed and validated once, then cloned).
-    ///
-    /// # Panics
-    ///
-    /// Only if the data compiled into the crate is invalid, which the crate's
-    /// tests rule out; use [`Catalog::try_builtin`] to get the error instead.
-    pub fn builtin() -> Self {
-        crate::builtin::builtin_ref().clone()
-    }
-
-    /// The built-in catalog, or the error in its embedded data.
-    pub fn try_builtin() -> Result<Self, CatalogError> {
-        crate::builtin::load()
-    }
-
     /// A catalog made only of the entries of one file (node types may only
     /// reference accelerators of the same file).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, CatalogError> {
@@ -607,31 +591,6 @@ impl Catalog {
     /// The node-type map, keyed by id.
     pub fn node_type_map(&self) -> &BTreeMap<NodeTypeId, NodeType> {
         &self.node_types
-    }
-
-    /// Accelerator models matching a filter, ordered by id.
-    ///
-    /// ```
-    /// use rightsizer_catalog::{AcceleratorFilter, Catalog};
-    /// let c = Catalog::builtin();
-    /// let mig: Vec<_> = c.accelerators_matching(&AcceleratorFilter::new().mig()).map(|a| a.id.as_str()).collect();
-    /// assert!(mig.contains(&"A100-40GB") && !mig.contains(&"L4"));
-    /// ```
-    pub fn accelerators_matching<'a>(
-        &'a self,
-        f: &AcceleratorFilter,
-    ) -> impl Iterator<Item = &'a AcceleratorModel> + 'a {
-        let f = f.clone();
-        self.accelerators.values().filter(move |a| f.matches(a))
-    }
-
-    /// Node types matching a filter, ordered by id.
-    pub fn node_types_matching<'a>(
-        &'a self,
-        f: &NodeTypeFilter,
-    ) -> impl Iterator<Item = &'a NodeType> + 'a {
-        let f = f.clone();
-        self.node_types.values().filter(move |t| f.matches(t, self))
     }
 
     /// The providers that have at least one node type, ordered.

@@ -159,3 +159,30 @@ impl NodeTypeFilter {
             && (!self.accelerated || !t.devices.is_empty())
     }
 }
+
+impl Catalog {
+    /// Accelerator models matching a filter, ordered by id.
+    ///
+    /// ```
+    /// use rightsizer_catalog::{AcceleratorFilter, Catalog};
+    /// let c = Catalog::builtin();
+    /// let mig: Vec<_> = c.accelerators_matching(&AcceleratorFilter::new().mig()).map(|a| a.id.as_str()).collect();
+    /// assert!(mig.contains(&"A100-40GB") && !mig.contains(&"L4"));
+    /// ```
+    pub fn accelerators_matching<'a>(
+        &'a self,
+        f: &AcceleratorFilter,
+    ) -> impl Iterator<Item = &'a AcceleratorModel> + 'a {
+        let f = f.clone();
+        self.accelerators().filter(move |a| f.matches(a))
+    }
+
+    /// Node types matching a filter, ordered by id.
+    pub fn node_types_matching<'a>(
+        &'a self,
+        f: &NodeTypeFilter,
+    ) -> impl Iterator<Item = &'a NodeType> + 'a {
+        let f = f.clone();
+        self.node_types().filter(move |t| f.matches(t, self))
+    }
+}
