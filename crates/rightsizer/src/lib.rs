@@ -196,6 +196,7 @@
 //! | [`size`] | right-sizing from usage (VPA-exact, krr, risk profiles, GPU shares) and in-place resize plans |
 //! | `k8s` (feature `k8s`) | Kubernetes objects in and out: kubectl dumps and k8s-openapi values to the model, Bindings/patches/recommendations back |
 //! | [`plan`] | accelerator choice and capacity planning (Mélange, Gavel, node mix, what-if) |
+//! | [`consolidate`] | consolidation and defragmentation plans: the fewest moves that free whole GPUs or nodes, or reach a cheaper fleet |
 //!
 //! ## API themes
 //!
@@ -235,6 +236,8 @@ pub use rightsizer_catalog as catalog;
 pub use rightsizer_catalog::Catalog;
 /// Gang and topology-aware placement: all-or-nothing groups of roles.
 pub use rightsizer_gang as gang;
+/// Consolidation and defragmentation plans: ordered moves that free GPUs or nodes.
+pub use rightsizer_consolidate as consolidate;
 #[cfg(feature = "k8s")]
 pub use rightsizer_k8s as k8s;
 pub use rightsizer_model as model;
