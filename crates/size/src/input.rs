@@ -43,9 +43,12 @@
 //! ```
 
 use crate::time::{Timestamp, TimestampError};
-use crate::usage::{Resource, SampleError, SampleOrigin, UsageBuilder, UsageSet, UsageWarning};
+use crate::usage::{
+    check_value, NameError, Resource, SampleError, UsageBuilder, UsageSet, UsageWarning,
+};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 /// Why usage input could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -166,69 +169,86 @@ const COLUMNS: [&str; 7] = [
     "workload",
 ];
 
-/// Splits one CSV line into (field, 1-based start column) pairs.
-fn split_csv_line(
+/// One CSV field: its text (borrowed unless a `""` escape had to be undone)
+/// and the byte offset in its line where it starts.
+type Field<'t> = (Cow<'t, str>, usize);
+
+/// The 1-based character column of byte offset `at` in `line`.
+fn char_column(line: &str, at: usize) -> usize {
+    line.get(..at).map_or(at, |s| s.chars().count()) + 1
+}
+
+/// Splits one CSV line into its fields (trimmed), borrowing from the line.
+fn split_csv_line<'t>(
     file: &str,
     line_no: usize,
-    line: &str,
-    out: &mut Vec<(String, usize)>,
+    line: &'t str,
+    out: &mut Vec<Field<'t>>,
 ) -> Result<(), InputError> {
     out.clear();
-    let chars: Vec<char> = line.chars().collect();
+    let b = line.as_bytes();
+    let quote_err = |at: usize| InputError::Quote {
+        file: file.to_string(),
+        line: line_no,
+        column: char_column(line, at),
+    };
     let mut i = 0;
     loop {
-        let start = i + 1;
-        let mut field = String::new();
-        if chars.get(i) == Some(&'"') {
+        let start = i;
+        let field: Cow<'t, str> = if b.get(i) == Some(&b'"') {
             i += 1;
+            let body = i;
+            let mut owned: Option<String> = None;
             loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(InputError::Quote {
-                            file: file.to_string(),
-                            line: line_no,
-                            column: start,
-                        })
-                    }
-                    Some('"') if chars.get(i + 1) == Some(&'"') => {
-                        field.push('"');
-                        i += 2;
-                    }
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(c) => {
-                        field.push(*c);
-                        i += 1;
-                    }
-                }
-            }
-            match chars.get(i) {
-                None | Some(',') => {}
-                Some(_) => {
-                    return Err(InputError::Quote {
-                        file: file.to_string(),
-                        line: line_no,
-                        column: i + 1,
-                    })
+                let Some(q) = b[i..].iter().position(|&c| c == b'"') else {
+                    return Err(quote_err(start));
+                };
+                let end = i + q;
+                if b.get(end + 1) == Some(&b'"') {
+                    // `""`: a literal quote; keep the text up to and including one quote.
+                    owned
+                        .get_or_insert_with(String::new)
+                        .push_str(&line[i..=end]);
+                    i = end + 2;
+                } else {
+                    let text = match owned.take() {
+                        Some(mut s) => {
+                            s.push_str(&line[i..end]);
+                            Cow::Owned(s)
+                        }
+                        None => Cow::Borrowed(&line[body..end]),
+                    };
+                    i = end + 1;
+                    break text;
                 }
             }
         } else {
-            while let Some(c) = chars.get(i) {
-                if *c == ',' {
-                    break;
-                }
-                field.push(*c);
-                i += 1;
-            }
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b',')
+                .map_or(b.len(), |p| i + p);
+            let text = Cow::Borrowed(&line[i..end]);
+            i = end;
+            text
+        };
+        match b.get(i) {
+            None | Some(b',') => {}
+            Some(_) => return Err(quote_err(i)),
         }
-        out.push((field.trim().to_string(), start));
-        if chars.get(i) == Some(&',') {
+        out.push((trim_cow(field), start));
+        if b.get(i) == Some(&b',') {
             i += 1;
         } else {
             return Ok(());
         }
+    }
+}
+
+fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
     }
 }
 
@@ -240,7 +260,25 @@ pub fn read_csv(file: &str, text: &str) -> Result<UsageSet, InputError> {
     Ok(b.finish())
 }
 
+/// A timestamp field: plain unix seconds (the common case) without the
+/// general parser, anything else through [`Timestamp::parse`].
+fn csv_timestamp(s: &str) -> Result<Timestamp, TimestampError> {
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit) {
+        let secs = b.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+        if let Some(t) = Timestamp::from_unix_secs(secs) {
+            return Ok(t);
+        }
+    }
+    Timestamp::parse(s)
+}
+
 /// Like [`read_csv`] but adds to an existing builder (to merge several files).
+///
+/// Fields are split on the bytes of the borrowed text (no allocation per
+/// field unless a quoted field has `""` escapes), and each distinct
+/// (namespace, workload, pod, container) is validated and looked up in the
+/// builder once, then found again through a map from the borrowed key.
 pub fn read_csv_into(b: &mut UsageBuilder, file: &str, text: &str) -> Result<(), InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
@@ -255,38 +293,40 @@ pub fn read_csv_into(b: &mut UsageBuilder, file: &str, text: &str) -> Result<(),
             Some((n, l)) => break (n + 1, l),
         }
     };
-    let mut fields = Vec::new();
+    let mut fields: Vec<Field<'_>> = Vec::new();
     split_csv_line(file, header.0, header.1, &mut fields)?;
     let mut idx: [Option<usize>; 7] = [None; 7];
-    for (pos, (name, col)) in fields.iter().enumerate() {
+    for (pos, (name, start)) in fields.iter().enumerate() {
+        let column = char_column(header.1, *start);
         let Some(k) = COLUMNS.iter().position(|c| c == name) else {
             return Err(InputError::BadHeader {
                 file: file.to_string(),
-                column: *col,
-                name: name.clone(),
+                column,
+                name: name.to_string(),
                 reason: "unknown column",
             });
         };
         if idx[k].is_some() {
             return Err(InputError::BadHeader {
                 file: file.to_string(),
-                column: *col,
-                name: name.clone(),
+                column,
+                name: name.to_string(),
                 reason: "duplicate column",
             });
         }
         idx[k] = Some(pos);
     }
+    let mut col = [0usize; 6];
     for (k, name) in COLUMNS.iter().enumerate().take(6) {
-        if idx[k].is_none() {
-            return Err(InputError::MissingColumn {
-                file: file.to_string(),
-                column: name,
-            });
-        }
+        col[k] = idx[k].ok_or_else(|| InputError::MissingColumn {
+            file: file.to_string(),
+            column: name,
+        })?;
     }
     let ncols = fields.len();
-    let col = |k: usize| idx[k].expect("checked above");
+    // (namespace, workload or "", pod, container) → builder slot.
+    let mut slots: HashMap<[&str; 4], usize> = HashMap::new();
+    let mut last: Option<([&str; 4], usize)> = None;
     for (n, line) in lines {
         let line_no = n + 1;
         if line.trim().is_empty() {
@@ -302,109 +342,133 @@ pub fn read_csv_into(b: &mut UsageBuilder, file: &str, text: &str) -> Result<(),
                 found: fields.len(),
             });
         }
-        let f = |k: usize| &fields[col(k)];
-        let (ts_text, ts_col) = f(0);
-        let t = Timestamp::parse(ts_text).map_err(|source| InputError::Timestamp {
+        let column = |pos: usize| char_column(line, fields[pos].1);
+        let text_of = |k: usize| -> &str { &fields[col[k]].0 };
+        let t = csv_timestamp(text_of(0)).map_err(|source| InputError::Timestamp {
             file: file.to_string(),
             line: line_no,
-            column: *ts_col,
+            column: column(col[0]),
             source,
         })?;
-        let (res_text, res_col) = f(4);
+        let res_text = text_of(4);
         let resource = Resource::parse(res_text).ok_or_else(|| InputError::BadField {
             file: file.to_string(),
             line: line_no,
-            column: *res_col,
+            column: column(col[4]),
             field: "resource",
-            value: res_text.clone(),
+            value: res_text.to_string(),
             reason: "expected cpu, memory, gpu_memory, gpu_util or oom".into(),
         })?;
-        let (val_text, val_col) = f(5);
+        let val_text = text_of(5);
         let value = if resource == Resource::Oom && val_text.is_empty() {
             0.0
         } else {
             parse_number(val_text).ok_or_else(|| InputError::BadField {
                 file: file.to_string(),
                 line: line_no,
-                column: *val_col,
+                column: column(col[5]),
                 field: "value",
-                value: val_text.clone(),
+                value: val_text.to_string(),
                 reason: "not a number".into(),
             })?
         };
-        let workload = idx[6].map(|k| fields[k].0.as_str());
-        let origin = SampleOrigin {
-            file: file.to_string(),
-            line: line_no,
-            column: *val_col,
-        };
         for (k, name) in [(2usize, "pod"), (3, "container")] {
-            let (txt, c) = f(k);
-            if txt.is_empty() {
+            if text_of(k).is_empty() {
                 return Err(InputError::BadField {
                     file: file.to_string(),
                     line: line_no,
-                    column: *c,
+                    column: column(col[k]),
                     field: name,
                     value: String::new(),
                     reason: "must not be empty".into(),
                 });
             }
         }
-        b.push(
-            &f(1).0,
-            workload,
-            &f(2).0,
-            &f(3).0,
-            resource,
-            t,
-            value,
-            &origin,
-        )
-        .map_err(|e| match e {
-            SampleError::BadName {
-                field,
+        if let Some(reason) = check_value(resource, value) {
+            return Err(InputError::Sample(SampleError::BadValue {
+                file: file.to_string(),
+                line: line_no,
+                column: column(col[5]),
+                resource,
                 value,
-                source,
-                ..
-            } => {
-                let k = match field {
-                    "pod" => 2,
-                    "container" => 3,
-                    _ => 6,
-                };
-                let column = idx[k].map(|p| fields[p].1).unwrap_or(fields[col(2)].1);
-                InputError::Sample(SampleError::BadName {
-                    file: file.to_string(),
-                    line: line_no,
-                    column,
-                    field,
-                    value,
-                    source,
-                })
-            }
-            other => InputError::Sample(other),
-        })?;
+                reason,
+            }));
+        }
+        let workload = idx[6].map(|k| &*fields[k].0);
+        let name_err = |e: NameError| {
+            let pos = match e.field {
+                "pod" => col[2],
+                "container" => col[3],
+                _ => idx[6].unwrap_or(col[2]),
+            };
+            InputError::Sample(SampleError::BadName {
+                file: file.to_string(),
+                line: line_no,
+                column: column(pos),
+                field: e.field,
+                value: e.value,
+                source: e.source,
+            })
+        };
+        let borrowed = |pos: usize| match fields[pos].0 {
+            Cow::Borrowed(s) => Some(s),
+            Cow::Owned(_) => None,
+        };
+        let key = (|| {
+            Some([
+                borrowed(col[1])?,
+                idx[6].map_or(Some(""), borrowed)?,
+                borrowed(col[2])?,
+                borrowed(col[3])?,
+            ])
+        })();
+        let slot = match key {
+            Some(key) => match last {
+                Some((k, s)) if k == key => s,
+                _ => {
+                    let s = match slots.get(&key) {
+                        Some(&s) => s,
+                        None => {
+                            let s = b
+                                .instance(key[0], workload, key[2], key[3])
+                                .map_err(name_err)?;
+                            slots.insert(key, s);
+                            s
+                        }
+                    };
+                    last = Some((key, s));
+                    s
+                }
+            },
+            // A name with a `""` escape: no borrowed key, look it up directly.
+            None => b
+                .instance(text_of(1), workload, text_of(2), text_of(3))
+                .map_err(name_err)?,
+        };
+        b.push_valid(slot, resource, t.unix_nanos(), value);
     }
     Ok(())
 }
 
-/// Parses a decimal number; rejects the spellings `inf`/`nan` so they are
-/// reported as what they are by the sample validation instead.
+/// Parses a decimal number; the spellings `inf`/`nan` are returned as such
+/// so the sample validation reports them as what they are.
 fn parse_number(s: &str) -> Option<f64> {
-    let lower = s.to_ascii_lowercase();
-    match lower.as_str() {
-        "nan" | "+nan" | "-nan" => Some(f64::NAN),
-        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        _ if s
-            .bytes()
-            .all(|c| c.is_ascii_digit() || b".eE+-".contains(&c))
-            && !s.is_empty() =>
-        {
-            s.parse().ok()
-        }
-        _ => None,
+    let b = s.as_bytes();
+    if !b.is_empty()
+        && b.iter()
+            .all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return s.parse().ok();
+    }
+    let is = |names: &[&str]| names.iter().any(|n| s.eq_ignore_ascii_case(n));
+    if is(&["nan", "+nan", "-nan"]) {
+        Some(f64::NAN)
+    } else if is(&["inf", "+inf", "infinity", "+infinity"]) {
+        Some(f64::INFINITY)
+    } else if is(&["-inf", "-infinity"]) {
+        Some(f64::NEG_INFINITY)
+    } else {
+        None
     }
 }
 
@@ -456,7 +520,34 @@ struct PromData {
 struct PromSeries {
     metric: BTreeMap<String, String>,
     #[serde(default)]
-    values: Vec<(f64, String)>,
+    values: Vec<(f64, PromValue)>,
+}
+
+/// A sample value as Prometheus writes it (a JSON string), parsed while
+/// deserialising: no `String` per sample; the text is kept only when it is
+/// not a number, for the error.
+enum PromValue {
+    Number(f64),
+    NotANumber(String),
+}
+
+impl<'de> Deserialize<'de> for PromValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = PromValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sample value as a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PromValue, E> {
+                Ok(match parse_number(v) {
+                    Some(x) => PromValue::Number(x),
+                    None => PromValue::NotANumber(v.to_string()),
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 fn label<'a>(m: &'a BTreeMap<String, String>, names: &[&str]) -> Option<&'a str> {
@@ -477,7 +568,35 @@ pub fn read_prometheus(
     Ok(b.finish())
 }
 
+/// Adds the points of `new` (sorted, unique times) absent from `into`
+/// (sorted, unique times) to it; returns how many times were in both.
+fn merge_absent(into: &mut Vec<(i64, f64)>, new: Vec<(i64, f64)>) -> usize {
+    let mut out = Vec::with_capacity(into.len() + new.len());
+    let mut overlapping = 0;
+    let mut a = std::mem::take(into).into_iter().peekable();
+    let mut b = new.into_iter().peekable();
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                overlapping += 1;
+                out.extend(a.next());
+                b.next();
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => out.extend(a.next()),
+            (Some(_), Some(_)) | (None, Some(_)) => out.extend(b.next()),
+            (Some(_), None) => out.extend(a.next()),
+            (None, None) => break,
+        }
+    }
+    *into = out;
+    overlapping
+}
+
 /// Like [`read_prometheus`] but adds to an existing builder.
+///
+/// The response is deserialised into typed series whose values are parsed
+/// as they are read (no JSON tree, no `String` per sample); each container's
+/// names are validated once.
 pub fn read_prometheus_into(
     b: &mut UsageBuilder,
     file: &str,
@@ -519,13 +638,14 @@ pub fn read_prometheus_into(
     // series with the same key and device are duplicates (an HA replica or
     // scrape label): the first series' value is kept, with a warning naming
     // the labels that differ.
-    type Key = (String, Option<String>, String, String, Resource);
+    type Key<'s> = (&'s str, Option<&'s str>, &'s str, &'s str, Resource);
     struct DeviceSeries<'s> {
         index: usize,
         labels: &'s BTreeMap<String, String>,
-        points: BTreeMap<i64, f64>,
+        /// Sorted by time, unique times.
+        points: Vec<(i64, f64)>,
     }
-    let mut acc: BTreeMap<Key, BTreeMap<String, DeviceSeries<'_>>> = BTreeMap::new();
+    let mut acc: BTreeMap<Key<'_>, BTreeMap<String, DeviceSeries<'_>>> = BTreeMap::new();
     let mut skipped = 0usize;
     for (index, s) in data.result.iter().enumerate() {
         let named = s.metric.get("__name__");
@@ -550,19 +670,19 @@ pub fn read_prometheus_into(
             continue; // the pause container
         }
         let namespace = label(&s.metric, &["namespace", "exported_namespace"]).unwrap_or("");
-        let workload = label(&s.metric, &["workload"]).map(str::to_string);
+        let workload = label(&s.metric, &["workload"]);
         let mut pts = Vec::with_capacity(s.values.len());
         for (i, (t, v)) in s.values.iter().enumerate() {
             let ts = Timestamp::from_unix_secs_f64(*t).ok_or_else(|| {
                 prom_err(index, format!("values[{i}]: timestamp {t} out of range"))
             })?;
-            let v = match parse_number(v) {
-                Some(x) if x.is_nan() => {
+            let v = match v {
+                PromValue::Number(x) if x.is_nan() => {
                     skipped += 1;
                     continue;
                 }
-                Some(x) => x,
-                None => {
+                PromValue::Number(x) => *x,
+                PromValue::NotANumber(v) => {
                     return Err(prom_err(
                         index,
                         format!("values[{i}]: value {v:?} is not a number"),
@@ -585,7 +705,7 @@ pub fn read_prometheus_into(
             }
             pts.push((ts.unix_nanos(), v));
         }
-        pts.sort_by_key(|p| p.0);
+        pts.sort_by_key(|p| p.0); // stable, linear on sorted input
         let (resource, converted): (Resource, Vec<(i64, f64)>) = match metric {
             PromMetric::CpuUsageSecondsTotal if named.is_some() => {
                 (Resource::Cpu, counter_rate(&pts))
@@ -601,6 +721,15 @@ pub fn read_prometheus_into(
                 pts.into_iter().map(|(t, v)| (t, v / 100.0)).collect(),
             ),
         };
+        // A time repeated within one series keeps its last value.
+        let mut unique: Vec<(i64, f64)> = Vec::with_capacity(converted.len());
+        for p in converted {
+            match unique.last_mut() {
+                Some(l) if l.0 == p.0 => *l = p,
+                _ => unique.push(p),
+            }
+        }
+        let converted = unique;
         let device = match resource {
             Resource::GpuMemory | Resource::GpuUtil => DEVICE_LABELS
                 .iter()
@@ -609,13 +738,7 @@ pub fn read_prometheus_into(
                 .join(","),
             _ => String::new(),
         };
-        let key = (
-            namespace.to_string(),
-            workload,
-            pod.to_string(),
-            container.to_string(),
-            resource,
-        );
+        let key = (namespace, workload, pod, container, resource);
         let devices = acc.entry(key).or_default();
         match devices.get_mut(&device) {
             None => {
@@ -624,7 +747,7 @@ pub fn read_prometheus_into(
                     DeviceSeries {
                         index,
                         labels: &s.metric,
-                        points: converted.into_iter().collect(),
+                        points: converted,
                     },
                 );
             }
@@ -638,15 +761,7 @@ pub fn read_prometheus_into(
                     .collect();
                 differing.sort();
                 differing.dedup();
-                let mut overlapping = 0;
-                for (t, v) in converted {
-                    match first.points.entry(t) {
-                        std::collections::btree_map::Entry::Vacant(e) => {
-                            e.insert(v);
-                        }
-                        std::collections::btree_map::Entry::Occupied(_) => overlapping += 1,
-                    }
-                }
+                let overlapping = merge_absent(&mut first.points, converted);
                 b.warn(UsageWarning::DuplicateSeries {
                     file: file.to_string(),
                     index,
@@ -667,37 +782,61 @@ pub fn read_prometheus_into(
     }
     for ((ns, wl, pod, container, resource), devices) in acc {
         let index = devices.values().map(|d| d.index).min().unwrap_or(0);
-        let mut summed: BTreeMap<i64, f64> = BTreeMap::new();
-        for d in devices.into_values() {
-            for (t, v) in d.points {
-                *summed.entry(t).or_insert(0.0) += v;
+        let points: Vec<(i64, f64)> = if devices.len() == 1 {
+            devices
+                .into_values()
+                .next()
+                .map(|d| d.points)
+                .unwrap_or_default()
+        } else {
+            let mut summed: BTreeMap<i64, f64> = BTreeMap::new();
+            for d in devices.into_values() {
+                for (t, v) in d.points {
+                    *summed.entry(t).or_insert(0.0) += v;
+                }
             }
-        }
-        for (t, v) in summed {
+            summed.into_iter().collect()
+        };
+        let mut slot = None;
+        for (t, v) in points {
             let v = if resource == Resource::GpuUtil {
                 v.min(1.0) // several devices summed: report at most one device's worth per sample
             } else {
                 v
             };
-            let origin = SampleOrigin {
-                file: file.to_string(),
-                line: 0,
-                column: 0,
-            };
             let Some(ts) = Timestamp::from_unix_nanos(t) else {
                 return Err(prom_err(index, format!("timestamp {t} ns out of range")));
             };
-            b.push(
-                &ns,
-                wl.as_deref(),
-                &pod,
-                &container,
-                resource,
-                ts,
-                v,
-                &origin,
-            )
-            .map_err(|e| prom_err(index, sample_reason(&e, ts)))?;
+            if let Some(reason) = check_value(resource, v) {
+                let e = SampleError::BadValue {
+                    file: file.to_string(),
+                    line: 0,
+                    column: 0,
+                    resource,
+                    value: v,
+                    reason,
+                };
+                return Err(prom_err(index, sample_reason(&e, ts)));
+            }
+            let s = match slot {
+                Some(s) => s,
+                None => {
+                    let s = b.instance(ns, wl, pod, container).map_err(|e| {
+                        let e = SampleError::BadName {
+                            file: file.to_string(),
+                            line: 0,
+                            column: 0,
+                            field: e.field,
+                            value: e.value,
+                            source: e.source,
+                        };
+                        prom_err(index, sample_reason(&e, ts))
+                    })?;
+                    slot = Some(s);
+                    s
+                }
+            };
+            b.push_valid(s, resource, t, v);
         }
     }
     Ok(())

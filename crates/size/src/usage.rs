@@ -400,8 +400,41 @@ struct RawContainer {
 /// Accumulates samples, then normalises them into a [`UsageSet`].
 #[derive(Default)]
 pub struct UsageBuilder {
-    raw: BTreeMap<WorkloadKey, BTreeMap<String, BTreeMap<PodId, RawContainer>>>,
+    /// Workload → container → pod → index into `slots`.
+    raw: BTreeMap<WorkloadKey, BTreeMap<String, BTreeMap<PodId, usize>>>,
+    slots: Vec<RawContainer>,
     warnings: Vec<UsageWarning>,
+}
+
+/// A name that [`UsageBuilder::instance`] refused (the readers add where).
+#[derive(Debug)]
+pub(crate) struct NameError {
+    pub(crate) field: &'static str,
+    pub(crate) value: String,
+    pub(crate) source: IdError,
+}
+
+/// Why a sample value is refused, or `None` when it is valid. OOM events
+/// carry no value and are always valid.
+pub(crate) fn check_value(resource: Resource, value: f64) -> Option<&'static str> {
+    if resource == Resource::Oom {
+        return None;
+    }
+    if value.is_nan() {
+        Some("NaN")
+    } else if value.is_infinite() {
+        Some("infinite")
+    } else if value < 0.0 {
+        Some("negative")
+    } else if resource == Resource::GpuUtil && value > 1.0 {
+        Some("gpu_util must be a fraction in [0, 1]")
+    } else if resource == Resource::Cpu && value > MAX_CPU_CORES {
+        Some("above 1e6 cores, the largest accepted cpu sample")
+    } else if matches!(resource, Resource::Memory | Resource::GpuMemory) && value > MAX_BYTES {
+        Some("above 2^60 bytes (1 EiB), the largest accepted size")
+    } else {
+        None
+    }
 }
 
 impl fmt::Debug for UsageBuilder {
@@ -437,48 +470,51 @@ impl UsageBuilder {
         value: f64,
         origin: &SampleOrigin,
     ) -> Result<(), SampleError> {
-        let bad = |reason| SampleError::BadValue {
-            file: origin.file.clone(),
-            line: origin.line,
-            column: origin.column,
-            resource,
-            value,
-            reason,
-        };
-        if resource != Resource::Oom {
-            if value.is_nan() {
-                return Err(bad("NaN"));
-            }
-            if value.is_infinite() {
-                return Err(bad("infinite"));
-            }
-            if value < 0.0 {
-                return Err(bad("negative"));
-            }
-            if resource == Resource::GpuUtil && value > 1.0 {
-                return Err(bad("gpu_util must be a fraction in [0, 1]"));
-            }
-            if resource == Resource::Cpu && value > MAX_CPU_CORES {
-                return Err(bad("above 1e6 cores, the largest accepted cpu sample"));
-            }
-            if matches!(resource, Resource::Memory | Resource::GpuMemory) && value > MAX_BYTES {
-                return Err(bad("above 2^60 bytes (1 EiB), the largest accepted size"));
-            }
+        if let Some(reason) = check_value(resource, value) {
+            return Err(SampleError::BadValue {
+                file: origin.file.clone(),
+                line: origin.line,
+                column: origin.column,
+                resource,
+                value,
+                reason,
+            });
         }
-        let name_err = |field, value: &str, source| SampleError::BadName {
-            file: origin.file.clone(),
-            line: origin.line,
-            column: origin.column,
+        let slot = self
+            .instance(namespace, workload, pod, container)
+            .map_err(|e| SampleError::BadName {
+                file: origin.file.clone(),
+                line: origin.line,
+                column: origin.column,
+                field: e.field,
+                value: e.value,
+                source: e.source,
+            })?;
+        self.push_valid(slot, resource, t.unix_nanos(), value);
+        Ok(())
+    }
+
+    /// The slot of one container instance, created on first use, after
+    /// validating its names. The readers look a slot up once per distinct
+    /// (namespace, workload, pod, container) and then call [`Self::push_valid`].
+    pub(crate) fn instance(
+        &mut self,
+        namespace: &str,
+        workload: Option<&str>,
+        pod: &str,
+        container: &str,
+    ) -> Result<usize, NameError> {
+        let name_err = |field, value: &str, source| NameError {
             field,
             value: value.to_string(),
             source,
         };
         let pod_id = PodId::new(pod).map_err(|e| name_err("pod", pod, e))?;
         let wl_name = match workload {
-            Some(w) if !w.is_empty() => w.to_string(),
-            _ => workload_of_pod(pod).to_string(),
+            Some(w) if !w.is_empty() => w,
+            _ => workload_of_pod(pod),
         };
-        let wl = WorkloadId::new(&wl_name).map_err(|e| name_err("workload", &wl_name, e))?;
+        let wl = WorkloadId::new(wl_name).map_err(|e| name_err("workload", wl_name, e))?;
         if container.is_empty() {
             return Err(name_err("container", container, IdError::Empty));
         }
@@ -486,15 +522,25 @@ impl UsageBuilder {
             namespace: namespace.to_string(),
             workload: wl,
         };
-        let c = self
+        let next = self.slots.len();
+        let slot = *self
             .raw
             .entry(key)
             .or_default()
             .entry(container.to_string())
             .or_default()
             .entry(pod_id)
-            .or_default();
-        let ts = t.unix_nanos();
+            .or_insert(next);
+        if slot == next {
+            self.slots.push(RawContainer::default());
+        }
+        Ok(slot)
+    }
+
+    /// Appends a sample already checked by [`check_value`] to a slot from
+    /// [`Self::instance`].
+    pub(crate) fn push_valid(&mut self, slot: usize, resource: Resource, ts: i64, value: f64) {
+        let c = &mut self.slots[slot];
         match resource {
             Resource::Cpu => c.cpu.push((ts, value)),
             Resource::Memory => c.memory.push((ts, value)),
@@ -502,11 +548,10 @@ impl UsageBuilder {
             Resource::GpuUtil => c.gpu_util.push((ts, value)),
             Resource::Oom => c.ooms.push(ts),
         }
-        Ok(())
     }
 
     /// Sorts, de-duplicates and returns the set.
-    pub fn finish(self) -> UsageSet {
+    pub fn finish(mut self) -> UsageSet {
         let mut warnings = self.warnings;
         let mut workloads = BTreeMap::new();
         let mut samples = 0;
@@ -514,7 +559,8 @@ impl UsageBuilder {
             let mut wu = WorkloadUsage::default();
             for (cname, pods) in containers {
                 let mut out = BTreeMap::new();
-                for (pod, raw) in pods {
+                for (pod, slot) in pods {
+                    let raw = std::mem::take(&mut self.slots[slot]);
                     let mut cs = ContainerSeries::default();
                     for (res, pts, slot) in [
                         (Resource::Cpu, raw.cpu, &mut cs.cpu),
