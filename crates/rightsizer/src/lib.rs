@@ -234,10 +234,10 @@
 
 pub use rightsizer_catalog as catalog;
 pub use rightsizer_catalog::Catalog;
-/// Gang and topology-aware placement: all-or-nothing groups of roles.
-pub use rightsizer_gang as gang;
 /// Consolidation and defragmentation plans: ordered moves that free GPUs or nodes.
 pub use rightsizer_consolidate as consolidate;
+/// Gang and topology-aware placement: all-or-nothing groups of roles.
+pub use rightsizer_gang as gang;
 #[cfg(feature = "k8s")]
 pub use rightsizer_k8s as k8s;
 pub use rightsizer_model as model;
