@@ -2,6 +2,10 @@
 //! claims and claim templates, read from JSON in every served version
 //! (`v1`, `v1beta1/2`, and the older `v1alpha3` shape with `basic:` devices).
 
+use crate::allocate::{
+    Amount, CapacityPolicy, ClaimConstraint, ClaimRequest, CounterConsumption, DeviceCount,
+    DraClaim, DraSlice, SliceDevice, SliceNodes, SubRequest,
+};
 use crate::cel::{AttrValue, DeviceView};
 use crate::error::{ObjectRef, Unsupported};
 use crate::import::{DraObject, DraRequest};
@@ -167,6 +171,8 @@ pub(crate) fn read(
         devices: Vec::new(),
         device_views: Vec::new(),
         selectors: Vec::new(),
+        slice: None,
+        claim: None,
     };
     match kind {
         "ResourceSlice" => {
@@ -186,6 +192,7 @@ pub(crate) fn read(
                         .push(device_view(dev, driver, obj, n, unsupported));
                 }
             }
+            d.slice = Some(slice(v, driver, &d, obj, unsupported));
             if let Some(drv) = v.pointer("/spec/driver").and_then(Value::as_str) {
                 d.selectors.push(format!("device.driver == {drv:?}"));
             }
@@ -203,13 +210,253 @@ pub(crate) fn read(
             for r in reqs.into_iter().flatten() {
                 d.requests.push(request(r));
             }
-            if spec
-                .and_then(|s| s.pointer("/devices/constraints"))
-                .is_some_and(|c| c.as_array().is_some_and(|a| !a.is_empty()))
-            {
-                unsupported.push(Unsupported { object: obj.clone(), field: "spec.devices.constraints".into(), why: "matchAttribute / distinctAttribute constraints are read but not allocated by the model".into() });
-            }
+            d.claim = Some(claim(spec, obj, unsupported));
         }
     }
     d
+}
+
+fn milli(v: &Value) -> Option<Amount> {
+    let text = v.get("value").unwrap_or(v);
+    let q = match text {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    rightsizer_model::quantity::Quantity::parse(q.trim())
+        .ok()?
+        .checked_milli_value()
+}
+
+fn counters(v: Option<&Value>) -> BTreeMap<String, Amount> {
+    v.and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, c)| Some((k.clone(), milli(c)?)))
+        .collect()
+}
+
+fn policy(p: &Value) -> CapacityPolicy {
+    let mut vv: Vec<Amount> = p
+        .get("validValues")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(milli)
+        .collect();
+    vv.sort_unstable();
+    CapacityPolicy {
+        default: p.get("default").and_then(milli),
+        valid_values: vv,
+        valid_range: p.get("validRange").and_then(|r| {
+            Some((
+                r.get("min").and_then(milli)?,
+                r.get("max").and_then(milli),
+                r.get("step").and_then(milli),
+            ))
+        }),
+    }
+}
+
+/// A ResourceSlice for the allocator (any served version).
+fn slice(
+    v: &Value,
+    driver: &str,
+    d: &DraObject,
+    obj: &ObjectRef,
+    unsupported: &mut Vec<Unsupported>,
+) -> DraSlice {
+    let spec = v.get("spec").unwrap_or(&Value::Null);
+    let nodes = if let Some(n) = spec.get("nodeName").and_then(Value::as_str) {
+        SliceNodes::Node(n.to_owned())
+    } else if spec.get("allNodes").and_then(Value::as_bool) == Some(true) {
+        SliceNodes::AllNodes
+    } else {
+        SliceNodes::Selector
+    };
+    let mut devices = Vec::new();
+    let raw: Vec<&Value> = spec
+        .get("devices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|dev| dev.get("name").and_then(Value::as_str).is_some())
+        .collect();
+    for (dev, (name, view)) in raw.iter().zip(d.devices.iter().zip(&d.device_views)) {
+        let body = dev.get("basic").unwrap_or(dev);
+        let mut capacity = BTreeMap::new();
+        let mut policies = BTreeMap::new();
+        for (k, c) in body
+            .get("capacity")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let key = qualify(k, driver);
+            if let Some(m) = milli(c) {
+                capacity.insert(key.clone(), m);
+            }
+            if let Some(p) = c.get("requestPolicy") {
+                policies.insert(key, policy(p));
+            }
+        }
+        let consumes = body
+            .get("consumesCounters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|cc| CounterConsumption {
+                counter_set: cc
+                    .get("counterSet")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                counters: counters(cc.get("counters")),
+            })
+            .collect();
+        if body.get("nodeName").is_some() || body.get("nodeSelector").is_some() {
+            unsupported.push(Unsupported {
+                object: obj.clone(),
+                field: format!("spec.devices[{name}].nodeName"),
+                why: "per-device node selection is not modelled; the slice's node applies".into(),
+            });
+        }
+        devices.push(SliceDevice {
+            name: name.clone(),
+            view: view.clone(),
+            capacity,
+            policies,
+            consumes,
+            multiple_allocations: body
+                .get("allowMultipleAllocations")
+                .and_then(Value::as_bool)
+                == Some(true),
+        });
+    }
+    DraSlice {
+        name: obj.name.clone(),
+        driver: driver.to_owned(),
+        pool: spec
+            .pointer("/pool/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        generation: spec
+            .pointer("/pool/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        nodes,
+        devices,
+        shared_counters: spec
+            .get("sharedCounters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                Some((
+                    s.get("name")?.as_str()?.to_owned(),
+                    counters(s.get("counters")),
+                ))
+            })
+            .collect(),
+    }
+}
+
+fn sub_request(name: String, body: &Value) -> SubRequest {
+    let count = if body.get("allocationMode").and_then(Value::as_str) == Some("All") {
+        DeviceCount::All
+    } else {
+        DeviceCount::Exact(
+            body.get("count")
+                .and_then(Value::as_u64)
+                .map_or(1, |c| u32::try_from(c).unwrap_or(u32::MAX)),
+        )
+    };
+    SubRequest {
+        name,
+        device_class: body
+            .get("deviceClassName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        selectors: selectors(body.get("selectors")),
+        count,
+        capacity: counters(body.pointer("/capacity/requests")),
+    }
+}
+
+/// A claim (or the claim of a template) for the allocator.
+fn claim(spec: Option<&Value>, obj: &ObjectRef, unsupported: &mut Vec<Unsupported>) -> DraClaim {
+    let mut requests = Vec::new();
+    for r in spec
+        .and_then(|s| s.pointer("/devices/requests"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = r
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let alternatives = match r.get("firstAvailable").and_then(Value::as_array) {
+            Some(subs) => subs
+                .iter()
+                .map(|s| {
+                    let sub = s.get("name").and_then(Value::as_str).unwrap_or("");
+                    sub_request(format!("{name}/{sub}"), s)
+                })
+                .collect(),
+            None => vec![sub_request(name.clone(), r.get("exactly").unwrap_or(r))],
+        };
+        if r.pointer("/exactly/adminAccess").and_then(Value::as_bool) == Some(true)
+            || r.get("adminAccess").and_then(Value::as_bool) == Some(true)
+        {
+            unsupported.push(Unsupported {
+                object: obj.clone(),
+                field: format!("spec.devices.requests[{name}].adminAccess"),
+                why: "admin access (devices shared with their users) is not allocated; treated as exclusive".into(),
+            });
+        }
+        requests.push(ClaimRequest { name, alternatives });
+    }
+    let list = |v: &Value| -> Vec<String> {
+        v.get("requests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    let constraints = spec
+        .and_then(|s| s.pointer("/devices/constraints"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            if let Some(a) = c.get("matchAttribute").and_then(Value::as_str) {
+                Some(ClaimConstraint::MatchAttribute {
+                    attribute: a.to_owned(),
+                    requests: list(c),
+                })
+            } else if let Some(a) = c.get("distinctAttribute").and_then(Value::as_str) {
+                Some(ClaimConstraint::DistinctAttribute {
+                    attribute: a.to_owned(),
+                    requests: list(c),
+                })
+            } else {
+                unsupported.push(Unsupported {
+                    object: obj.clone(),
+                    field: "spec.devices.constraints".into(),
+                    why: "a constraint with neither matchAttribute nor distinctAttribute".into(),
+                });
+                None
+            }
+        })
+        .collect();
+    DraClaim {
+        object: obj.clone(),
+        requests,
+        constraints,
+    }
 }

@@ -6,12 +6,15 @@ use crate::error::{ImportError, ObjectRef, Skipped, Unsupported};
 use crate::node::{import_node, ImportedNode};
 use crate::pod::{import_template, GangDialect, ImportedWorkload, TemplateSource};
 use k8s_openapi::api::core::v1 as core;
+use rayon::prelude::*;
 use rightsizer_catalog::Catalog;
 use rightsizer_model::node::TopologyLevel;
 use rightsizer_model::workload::Gang;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Importer settings.
@@ -111,6 +114,12 @@ pub struct DraObject {
     /// `spec.driver` of a slice, or the class selectors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub selectors: Vec<String>,
+    /// A slice as the DRA allocator sees it ([`crate::allocate`]).
+    #[serde(skip)]
+    pub slice: Option<crate::allocate::DraSlice>,
+    /// A claim or claim template as the DRA allocator sees it.
+    #[serde(skip)]
+    pub claim: Option<crate::allocate::DraClaim>,
 }
 
 /// One DRA device request.
@@ -871,82 +880,26 @@ fn embedded_objects<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {
     }
 }
 
-/// Streams a single JSON object: a `List`'s items are imported one at a
-/// time, so a large dump never exists as one JSON tree. Items without
-/// `kind` (typed lists such as `NodeList`) wait for the list's `kind`.
-struct Stream<'a> {
-    importer: &'a Importer,
-    out: &'a mut Import,
-    failed: Option<ImportError>,
-    deferred: Vec<Value>,
-    streamed: usize,
+/// The head of a JSON object: `kind`, `apiVersion` and its `items` as `I`
+/// (the top of a dump keeps a `List`'s items as unparsed text borrowed from
+/// the input; an item only notes whether it has any).
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "'de: 'a, I: serde::Deserialize<'de>"))]
+struct Head<'a, I> {
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "apiVersion")]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(default = "none")]
+    items: Option<I>,
 }
 
-struct Items<'s, 'a>(&'s mut Stream<'a>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for Items<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
+fn none<I>() -> Option<I> {
+    None
 }
 
-impl<'de> serde::de::Visitor<'de> for Items<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of objects")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            if v.get("kind").is_some() && v.get("apiVersion").is_some() {
-                let mut one = vec![(0, v)];
-                if v_is_list(&one[0].1) {
-                    one = flatten_lists(vec![crate::dump::Document {
-                        index: 0,
-                        value: one.remove(0).1,
-                    }]);
-                }
-                for (_, v) in one {
-                    self.0.streamed += 1;
-                    if let Err(e) = self.0.importer.import_value(&v, self.0.out) {
-                        self.0.failed = Some(e);
-                        return Err(serde::de::Error::custom("import failed"));
-                    }
-                }
-            } else {
-                self.0.deferred.push(v);
-            }
-        }
-        Ok(())
-    }
-}
-
-fn v_is_list(v: &Value) -> bool {
-    v.get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k.ends_with("List"))
-        && v.get("items").is_some()
-}
-
-impl<'de> serde::de::Visitor<'de> for &mut Stream<'_> {
-    type Value = serde_json::Map<String, Value>;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut rest = serde_json::Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            if k == "items" {
-                map.next_value_seed(Items(self))?;
-                rest.insert("items".into(), Value::Array(Vec::new()));
-            } else {
-                let v: Value = map.next_value()?;
-                rest.insert(k, v);
-            }
-        }
-        Ok(rest)
-    }
-}
+type RawHead<'a> = Head<'a, Vec<&'a RawValue>>;
+type ItemHead<'a> = Head<'a, serde::de::IgnoredAny>;
 
 impl Importer {
     /// `None` when the text is not one JSON object (the caller then takes
@@ -961,57 +914,124 @@ impl Importer {
     }
 
     /// As `import_json_streaming`, without the final resolution.
+    ///
+    /// A `List`'s items are kept as borrowed text and imported in parallel
+    /// (rayon), each straight from its text into its `k8s-openapi` type for
+    /// nodes and pods (no intermediate `serde_json::Value`); the results are
+    /// joined in input order, and the first error in input order is the one
+    /// returned, so the outcome does not depend on the thread count.
     fn import_json_streaming_raw(&self, text: &str) -> Option<Result<Import, ImportError>> {
         let t = text.trim_start_matches('\u{feff}').trim_start();
         if !t.starts_with('{') {
             return None;
         }
-        let mut out = Import::default();
-        let mut s = Stream {
-            importer: self,
-            out: &mut out,
-            failed: None,
-            deferred: Vec::new(),
-            streamed: 0,
-        };
-        let mut de = serde_json::Deserializer::from_str(t);
-        let head = serde::Deserializer::deserialize_map(&mut de, &mut s);
-        let failed = s.failed.take();
-        let deferred = std::mem::take(&mut s.deferred);
-        let streamed = s.streamed;
-        if failed.is_some() {
-            // Whether the object was a List is not known yet: the general
-            // path reports the error with full context.
-            return None;
-        }
-        let Ok(mut head) = head else { return None };
-        if de.end().is_err() {
-            return None;
-        }
-        let is_list = head
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| k.ends_with("List"))
-            && head.contains_key("items");
-        if is_list {
-            head.insert("items".into(), Value::Array(deferred));
-            for (_, v) in flatten_lists(vec![crate::dump::Document {
-                index: 0,
-                value: Value::Object(head),
-            }]) {
+        // Anything unusual (duplicate top-level keys, a non-string kind,
+        // trailing text) takes the general path, which reports it.
+        let head: RawHead<'_> = serde_json::from_str(t).ok()?;
+        let kind = head.kind.as_deref().unwrap_or("");
+        let Some(items) = head.items.filter(|_| kind.ends_with("List")) else {
+            let mut out = Import::default();
+            let v: Value = serde_json::from_str(t).ok()?;
+            for (_, v) in flatten_lists(vec![crate::dump::Document { index: 0, value: v }]) {
                 if let Err(e) = self.import_value(&v, &mut out) {
                     return Some(Err(e));
                 }
             }
-        } else {
-            // Not a list: the object itself (its `items`, if any, were not objects of a list).
-            if !deferred.is_empty() || streamed > 0 || head.contains_key("items") {
-                return None;
+            return Some(Ok(out));
+        };
+        let item_kind = kind.strip_suffix("List").unwrap_or("");
+        let list_api = head.api_version.as_deref();
+        let parts: Vec<Option<Result<Import, ImportError>>> = items
+            .par_iter()
+            .map(|raw| self.import_raw_item(raw, item_kind, list_api))
+            .collect();
+        let mut out = Import::default();
+        for p in parts {
+            match p? {
+                Ok(one) => out.append(one),
+                Err(e) => return Some(Err(e)),
             }
-            if let Err(e) = self.import_value(&Value::Object(head), &mut out) {
+        }
+        Some(Ok(out))
+    }
+
+    /// One item of a `List`, from its text. Nodes and pods deserialise
+    /// directly into their `k8s-openapi` types; everything else (and any
+    /// node or pod that fails to, so the error names the field) goes through
+    /// `serde_json::Value` and [`Importer::import_value`]. `None` when the
+    /// item is not readable as a `Value` (nesting too deep): the general
+    /// path then reports it with the input's name.
+    fn import_raw_item(
+        &self,
+        raw: &RawValue,
+        item_kind: &str,
+        list_api: Option<&str>,
+    ) -> Option<Result<Import, ImportError>> {
+        let mut out = Import::default();
+        match self.import_raw_typed(raw, item_kind, list_api, &mut out) {
+            Ok(true) => return Some(Ok(out)),
+            Ok(false) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        let mut v: Value = serde_json::from_str(raw.get()).ok()?;
+        if let Value::Object(o) = &mut v {
+            if !o.contains_key("kind") && !item_kind.is_empty() {
+                o.insert("kind".into(), Value::String(item_kind.to_owned()));
+            }
+            if !o.contains_key("apiVersion") {
+                if let Some(a) = list_api {
+                    o.insert("apiVersion".into(), Value::String(a.to_owned()));
+                }
+            }
+        }
+        for (_, v) in flatten_lists(vec![crate::dump::Document { index: 0, value: v }]) {
+            if let Err(e) = self.import_value(&v, &mut out) {
                 return Some(Err(e));
             }
         }
         Some(Ok(out))
+    }
+
+    /// The direct path of [`Importer::import_raw_item`]: `Ok(true)` when the
+    /// item was a node or pod read straight into its type.
+    fn import_raw_typed(
+        &self,
+        raw: &RawValue,
+        item_kind: &str,
+        list_api: Option<&str>,
+        out: &mut Import,
+    ) -> Result<bool, ImportError> {
+        let text = raw.get();
+        if let Ok(h) = serde_json::from_str::<ItemHead<'_>>(text) {
+            let kind = h.kind.as_deref().unwrap_or(item_kind);
+            let api = h.api_version.as_deref().or(list_api);
+            // The same dispatch as `import_value`: core group (no `/`).
+            let core_group = api.is_some_and(|a| !a.contains('/'));
+            if h.items.is_none() && core_group {
+                match kind {
+                    "Node" => {
+                        if let Ok(n) = serde_json::from_str::<core::Node>(text) {
+                            out.nodes.push(import_node(
+                                &n,
+                                &self.catalog,
+                                &self.config,
+                                &mut out.unsupported,
+                            )?);
+                            return Ok(true);
+                        }
+                    }
+                    "Pod" => {
+                        if let Ok(p) = serde_json::from_str::<core::Pod>(text) {
+                            let (w, mut u) = self.pod(&p)?;
+                            out.workloads.push(w);
+                            out.unsupported.append(&mut u);
+                            return Ok(true);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(false)
     }
 }

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod allocate;
 pub mod cel;
 pub mod dra;
 pub mod dump;

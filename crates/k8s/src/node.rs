@@ -257,7 +257,14 @@ pub fn import_node(
         message: e.to_string(),
     })?;
     let labels: BTreeMap<String, String> = n.metadata.labels.clone().unwrap_or_default();
-    let status = n.status.clone().unwrap_or_default();
+    let default_status;
+    let status = match &n.status {
+        Some(s) => s,
+        None => {
+            default_status = core::NodeStatus::default();
+            &default_status
+        }
+    };
     let empty = BTreeMap::new();
     let alloc_list = status.allocatable.as_ref().or(status.capacity.as_ref());
     let alloc = resource_list(alloc_list.unwrap_or(&empty), &obj, "status.allocatable")?;
@@ -266,7 +273,14 @@ pub fn import_node(
         &obj,
         "status.capacity",
     )?;
-    let spec = n.spec.clone().unwrap_or_default();
+    let default_spec;
+    let spec = match &n.spec {
+        Some(s) => s,
+        None => {
+            default_spec = core::NodeSpec::default();
+            &default_spec
+        }
+    };
 
     let mut node = Node::new(id, Resources::zero());
     node.allocatable = split_resources(&alloc).0;

@@ -4,7 +4,7 @@
 
 use crate::error::{ImportError, ObjectRef, Unsupported};
 use crate::node::is_accelerator_resource;
-use crate::quantity::{amount, ResourceAmount};
+use crate::quantity::{amount, amount_at, ResourceAmount};
 use k8s_openapi::api::core::v1 as core;
 use rightsizer_model::ids::{AcceleratorModelId, WorkloadId};
 use rightsizer_model::node::TaintEffect;
@@ -35,14 +35,15 @@ fn base_units(name: &str, a: &ResourceAmount) -> u64 {
     }
 }
 
+/// Converts a resource list; `path` builds the list's field path, only on error.
 fn to_map(
     list: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
     obj: &ObjectRef,
-    path: &str,
+    path: impl Fn() -> String,
 ) -> Result<ResourceMap, ImportError> {
     let mut m = ResourceMap::new();
     for (k, q) in list.into_iter().flatten() {
-        let a = amount(&q.0, obj, &format!("{path}.{k}"))?;
+        let a = amount_at(&q.0, obj, || format!("{}.{k}", path()))?;
         m.insert(k.clone(), base_units(k, &a));
     }
     Ok(m)
@@ -76,22 +77,19 @@ pub struct ContainerResources {
     pub sidecar: bool,
 }
 
+/// `path` builds the container's field path, only on error.
 fn container_resources(
     c: &core::Container,
     obj: &ObjectRef,
-    path: &str,
+    path: impl Fn() -> String,
 ) -> Result<ContainerResources, ImportError> {
     let res = c.resources.as_ref();
-    let limits = to_map(
-        res.and_then(|r| r.limits.as_ref()),
-        obj,
-        &format!("{path}.resources.limits"),
-    )?;
-    let mut requests = to_map(
-        res.and_then(|r| r.requests.as_ref()),
-        obj,
-        &format!("{path}.resources.requests"),
-    )?;
+    let limits = to_map(res.and_then(|r| r.limits.as_ref()), obj, || {
+        format!("{}.resources.limits", path())
+    })?;
+    let mut requests = to_map(res.and_then(|r| r.requests.as_ref()), obj, || {
+        format!("{}.resources.requests", path())
+    })?;
     for (k, v) in &limits {
         requests.entry(k.clone()).or_insert(*v);
     }
@@ -176,14 +174,14 @@ pub(crate) fn effective_request_at(
         .containers
         .iter()
         .enumerate()
-        .map(|(i, c)| container_resources(c, obj, &format!("{at}.containers[{i}]")))
+        .map(|(i, c)| container_resources(c, obj, || format!("{at}.containers[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let init_containers = spec
         .init_containers
         .iter()
         .flatten()
         .enumerate()
-        .map(|(i, c)| container_resources(c, obj, &format!("{at}.initContainers[{i}]")))
+        .map(|(i, c)| container_resources(c, obj, || format!("{at}.initContainers[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let mut reqs = ResourceMap::new();
     let mut decided_by = BTreeMap::new();
@@ -215,12 +213,10 @@ pub(crate) fn effective_request_at(
     }
     let (pod_level, pod_level_limits) = match &spec.resources {
         Some(r) => {
-            let limits = to_map(r.limits.as_ref(), obj, &format!("{at}.resources.limits"))?;
-            let mut requests = to_map(
-                r.requests.as_ref(),
-                obj,
-                &format!("{at}.resources.requests"),
-            )?;
+            let limits = to_map(r.limits.as_ref(), obj, || format!("{at}.resources.limits"))?;
+            let mut requests = to_map(r.requests.as_ref(), obj, || {
+                format!("{at}.resources.requests")
+            })?;
             for (k, v) in &limits {
                 if is_pod_level_resource(k) {
                     requests.entry(k.clone()).or_insert(*v);
@@ -241,7 +237,7 @@ pub(crate) fn effective_request_at(
             }
         }
     }
-    let overhead = to_map(spec.overhead.as_ref(), obj, &format!("{at}.overhead"))?;
+    let overhead = to_map(spec.overhead.as_ref(), obj, || format!("{at}.overhead"))?;
     add_into(&mut reqs, &overhead);
     Ok(EffectiveRequest {
         requests: reqs,

@@ -26,15 +26,30 @@ pub struct ResourceAmount {
 /// [`ImportError::Object`] naming `path` when the text is not a Kubernetes
 /// quantity or is negative.
 pub fn amount(q: &str, obj: &ObjectRef, path: &str) -> Result<ResourceAmount, ImportError> {
-    let bad = |message: String| ImportError::Object {
-        object: obj.clone(),
-        path: path.to_owned(),
-        message,
+    amount_at(q, obj, || path.to_owned())
+}
+
+/// As [`amount`], with the path built only when there is an error (the
+/// importer converts millions of quantities; formatting each path up front
+/// was a measurable share of the import).
+pub(crate) fn amount_at(
+    q: &str,
+    obj: &ObjectRef,
+    path: impl FnOnce() -> String,
+) -> Result<ResourceAmount, ImportError> {
+    let parsed = match Quantity::parse(q.trim()) {
+        Ok(p) if p.signum() >= 0 => p,
+        bad => {
+            return Err(ImportError::Object {
+                object: obj.clone(),
+                path: path(),
+                message: match bad {
+                    Err(e) => format!("{q:?}: {e}"),
+                    Ok(_) => format!("{q:?}: negative quantity"),
+                },
+            })
+        }
     };
-    let parsed = Quantity::parse(q.trim()).map_err(|e| bad(format!("{q:?}: {e}")))?;
-    if parsed.signum() < 0 {
-        return Err(bad(format!("{q:?}: negative quantity")));
-    }
     let milli = parsed.checked_milli_value().unwrap_or(i64::MAX);
     let whole = parsed.checked_value().unwrap_or(i64::MAX);
     Ok(ResourceAmount {
@@ -56,7 +71,7 @@ pub fn resource_list(
     path: &str,
 ) -> Result<BTreeMap<String, ResourceAmount>, ImportError> {
     list.iter()
-        .map(|(k, v)| Ok((k.clone(), amount(&v.0, obj, &format!("{path}.{k}"))?)))
+        .map(|(k, v)| Ok((k.clone(), amount_at(&v.0, obj, || format!("{path}.{k}"))?)))
         .collect()
 }
 
