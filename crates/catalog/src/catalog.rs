@@ -5,7 +5,6 @@ use crate::error::{CatalogError, EntryError, Section};
 use rightsizer_model::accelerator::AcceleratorModel;
 use rightsizer_model::ids::{AcceleratorModelId, NodeId, NodeTypeId};
 use rightsizer_model::node::{Node, NodeType, Provider};
-use rightsizer_model::resources::Resources;
 use rightsizer_model::spec::{self, SpecError};
 use rightsizer_model::units::PricePerHour;
 use serde::{Deserialize, Serialize};
@@ -682,23 +681,7 @@ impl Catalog {
             .ok_or_else(|| CatalogError::UnknownNodeType {
                 id: type_id.to_string(),
             })?;
-        let mut node = Node::new(
-            node_id,
-            Resources {
-                cpu: t.cpu,
-                memory: t.memory,
-                pods: 110,
-                ..Resources::default()
-            },
-        );
-        node.node_type = Some(t.id.clone());
-        for d in &t.devices {
-            node = node.with_devices(&d.model, usize::from(d.count));
-        }
-        node.labels.insert(
-            "node.kubernetes.io/instance-type".into(),
-            t.id.as_str().to_string(),
-        );
+        let mut node = Node::of_type(t, node_id);
         node.labels
             .insert("topology.kubernetes.io/region".into(), t.region.clone());
         Ok(node)

@@ -1240,19 +1240,7 @@ fn cost_lower_bound(p: &Problem) -> u64 {
 /// A node of a node type replacing `old`: its labels (but the instance
 /// type), taints and topology, the type's allocatable and devices.
 pub(crate) fn node_of_type(t: &NodeType, id: NodeId, old: &Node) -> Node {
-    let mut node = Node::new(
-        id,
-        Resources {
-            cpu: t.cpu,
-            memory: t.memory,
-            pods: 110,
-            ..Resources::default()
-        },
-    );
-    node.node_type = Some(t.id.clone());
-    for d in &t.devices {
-        node = node.with_devices(&d.model, usize::from(d.count));
-    }
+    let mut node = Node::of_type(t, id);
     node.labels = old.labels.clone();
     node.labels.insert(
         "node.kubernetes.io/instance-type".into(),

@@ -220,6 +220,40 @@ impl Node {
         }
     }
 
+    /// A node of a catalog node type: the type's cpu and memory as
+    /// allocatable (the kubelet's default 110 pod slots), its devices, and the
+    /// `node.kubernetes.io/instance-type` label naming the type.
+    ///
+    /// ```
+    /// use rightsizer_model::ids::NodeId;
+    /// use rightsizer_model::node::{Node, NodeType};
+    /// # fn t() -> NodeType { serde_json::from_str(r#"{"id":"c8","provider":"aws","region":"r","cpu":"8","memory":"32Gi","price":1}"#).unwrap() }
+    /// let n = Node::of_type(&t(), NodeId::new("n1")?);
+    /// assert_eq!(n.labels["node.kubernetes.io/instance-type"], "c8");
+    /// assert_eq!(n.allocatable.pods, 110);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn of_type(t: &NodeType, id: NodeId) -> Self {
+        let mut node = Node::new(
+            id,
+            Resources {
+                cpu: t.cpu,
+                memory: t.memory,
+                pods: DEFAULT_MAX_PODS,
+                ..Resources::default()
+            },
+        );
+        node.node_type = Some(t.id.clone());
+        for d in &t.devices {
+            node = node.with_devices(&d.model, usize::from(d.count));
+        }
+        node.labels.insert(
+            "node.kubernetes.io/instance-type".into(),
+            t.id.as_str().to_string(),
+        );
+        node
+    }
+
     /// Adds `n` devices of `model` (builder style).
     pub fn with_devices(mut self, model: &AcceleratorModelId, n: usize) -> Self {
         self.devices.extend((0..n).map(|_| Device {
