@@ -380,6 +380,7 @@ impl Importer {
             labels,
             annotations,
             phase: p.status.as_ref().and_then(|s| s.phase.clone()),
+            owner: crate::pod::controller_of(&p.metadata),
         };
         let w = import_template(spec, &src, &self.config, &mut u)?;
         Ok((w, u))
@@ -440,6 +441,7 @@ impl Importer {
             labels: &labels,
             annotations: &annotations,
             phase: None,
+            owner: None,
         };
         let w = import_template(&spec, &src, &self.config, &mut out.unsupported)?;
         out.workloads.push(w);
@@ -822,8 +824,33 @@ impl Importer {
                 }
             }
         }
-        // RuntimeClass overheads apply to pods that name them and have none.
-        let _ = &out.runtime_classes;
+        // RuntimeClass overheads: admission sets `spec.overhead` from the
+        // class when a pod is created without one. A dumped pod (bound or with
+        // a status) already went through admission, so its spec is what the
+        // scheduler counts; templates and bare manifests get the class's
+        // overhead here.
+        for w in &mut out.workloads {
+            let Some(class) = w.runtime_class.clone() else {
+                continue;
+            };
+            let admitted = w.object.kind == "Pod" && (w.node_name.is_some() || w.phase.is_some());
+            if admitted || !w.effective.overhead.is_empty() {
+                continue;
+            }
+            match out.runtime_classes.get(&class) {
+                Some(r) => {
+                    let overhead = resources_to_map(r);
+                    if !overhead.is_empty() {
+                        w.admit_overhead(&overhead);
+                    }
+                }
+                None => out.unsupported.push(Unsupported {
+                    object: w.object.clone(),
+                    field: "spec.runtimeClassName".into(),
+                    why: format!("RuntimeClass {class:?} is not in the dump; its pod overhead, if it has one, is not counted"),
+                }),
+            }
+        }
         // DRA claims: not placed by the model.
         for w in &out.workloads {
             for c in &w.claims {
@@ -847,6 +874,23 @@ impl Importer {
         out.unsupported.sort();
         out.unsupported.dedup();
     }
+}
+
+/// A RuntimeClass overhead as the resource map pods carry.
+fn resources_to_map(r: &rightsizer_model::resources::Resources) -> crate::pod::ResourceMap {
+    let mut m = crate::pod::ResourceMap::new();
+    let mut put = |k: &str, v: u64| {
+        if v > 0 {
+            m.insert(k.to_owned(), v);
+        }
+    };
+    put("cpu", r.cpu.get());
+    put("memory", r.memory.get());
+    put("ephemeral-storage", r.ephemeral_storage.get());
+    for (k, v) in &r.extended {
+        put(k, *v);
+    }
+    m
 }
 
 fn embedded_objects<'a>(v: &'a Value, out: &mut Vec<&'a Value>, depth: usize) {

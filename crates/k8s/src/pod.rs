@@ -6,6 +6,7 @@ use crate::error::{ImportError, ObjectRef, Unsupported};
 use crate::node::is_accelerator_resource;
 use crate::quantity::{amount, amount_at, ResourceAmount};
 use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use rightsizer_model::ids::{AcceleratorModelId, WorkloadId};
 use rightsizer_model::node::TaintEffect;
 use rightsizer_model::resources::Resources;
@@ -552,6 +553,14 @@ pub struct ImportedWorkload {
     /// `status.phase` of a dumped pod.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// `spec.runtimeClassName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_class: Option<String>,
+    /// The controller of a dumped pod (the `ownerReferences` entry with
+    /// `controller: true`). A ReplicaSet named `<name>-<pod-template-hash>`
+    /// is reported as the Deployment `<name>` that owns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<ObjectRef>,
 }
 
 impl ImportedWorkload {
@@ -581,6 +590,8 @@ pub(crate) struct TemplateSource<'a> {
     pub annotations: &'a BTreeMap<String, String>,
     /// `status.phase` for pods.
     pub phase: Option<String>,
+    /// The controller of a pod.
+    pub owner: Option<ObjectRef>,
 }
 
 fn parse_milli_fraction(s: &str) -> Option<u32> {
@@ -1273,10 +1284,56 @@ pub(crate) fn import_template(
         gang: gang_of(spec, src.labels, src.annotations),
         kueue_topology: kueue,
         phase: src.phase.clone(),
+        runtime_class: spec.runtime_class_name.clone(),
+        owner: src.owner.clone(),
     })
 }
 
+/// The controller of a pod from its `ownerReferences` (the entry with
+/// `controller: true`), in the pod's namespace. A ReplicaSet whose name is
+/// `<deployment>-<pod-template-hash>` (how the Deployment controller names
+/// them) stands for that Deployment.
+pub(crate) fn controller_of(meta: &ObjectMeta) -> Option<ObjectRef> {
+    let r = meta
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))?;
+    let mut owner = ObjectRef {
+        kind: r.kind.clone(),
+        namespace: meta.namespace.clone(),
+        name: r.name.clone(),
+    };
+    if owner.kind == "ReplicaSet" && r.api_version.starts_with("apps/") {
+        let hash = meta
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("pod-template-hash"));
+        if let Some(deploy) = hash.and_then(|h| {
+            owner
+                .name
+                .strip_suffix(h.as_str())
+                .and_then(|n| n.strip_suffix('-'))
+        }) {
+            if !deploy.is_empty() {
+                owner.name = deploy.to_owned();
+                owner.kind = "Deployment".into();
+            }
+        }
+    }
+    Some(owner)
+}
+
 impl ImportedWorkload {
+    /// Adds a RuntimeClass's `overhead.podFixed` to a template that sets no
+    /// overhead of its own, as the RuntimeClass admission controller does
+    /// when the pod is created.
+    pub(crate) fn admit_overhead(&mut self, overhead: &ResourceMap) {
+        add_into(&mut self.effective.requests, overhead);
+        add_into(&mut self.effective.overhead, overhead);
+        self.workload.template.overhead = map_to_resources(&self.effective.overhead);
+    }
+
     /// What one pod needs on a node, from the effective request (so
     /// pod-level resources and overhead count exactly as the scheduler
     /// counts them), with `pods = 1`.
