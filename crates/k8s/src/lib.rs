@@ -32,6 +32,7 @@
 
 pub mod allocate;
 pub mod cel;
+pub mod cluster;
 pub mod dra;
 pub mod dump;
 pub mod error;
@@ -42,6 +43,7 @@ pub mod pod;
 pub mod quantity;
 pub mod synth;
 
+pub use cluster::ClusterImport;
 pub use error::{ImportError, ObjectRef, Skipped, Unsupported};
 pub use import::{Import, ImportConfig, Importer};
 pub use k8s_openapi;

@@ -72,10 +72,26 @@ fn pod(i: usize, nodes: usize, rng: &mut SplitMix64) -> Value {
     if bound {
         spec["nodeName"] = json!(format!("node-{:05}", rng.below(nodes.max(1) as u64)));
     }
+    // A third of the apps are Deployments (pods owned by a ReplicaSet), a
+    // third StatefulSets, a third bare pods.
+    let app = i % 500;
+    let mut metadata = json!({"name": format!("pod-{i:06}"), "namespace": format!("ns-{}", i % 50),
+                              "labels": {"app": format!("app-{app}")}, "annotations": annotations});
+    match app % 3 {
+        0 => {
+            metadata["labels"]["pod-template-hash"] = json!("5f7b9c");
+            metadata["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "name": format!("app-{app}-5f7b9c"), "uid": format!("rs-{app}"), "controller": true}]);
+        }
+        1 => {
+            metadata["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "StatefulSet",
+                "name": format!("app-{app}"), "uid": format!("sts-{app}"), "controller": true}]);
+        }
+        _ => {}
+    }
     json!({
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": format!("pod-{i:06}"), "namespace": format!("ns-{}", i % 50),
-                     "labels": {"app": format!("app-{}", i % 500)}, "annotations": annotations},
+        "metadata": metadata,
         "spec": spec,
         "status": {"phase": if bound { "Running" } else { "Pending" }}
     })

@@ -170,6 +170,7 @@ fn every_corpus_file_imports_and_shows_its_features() {
     };
     let (fc, featc, kindc) = (col("file"), col("features"), col("kinds"));
     let importer = Importer::new();
+    let models: Vec<_> = importer.catalog().accelerators().cloned().collect();
     let mut files = 0;
     let mut selectors = Vec::new();
     let mut views = Vec::new();
@@ -187,6 +188,11 @@ fn every_corpus_file_imports_and_shows_its_features() {
             }
         };
         files += 1;
+        // The dump as a running cluster always builds.
+        let c = import.cluster(&models);
+        if let Err(e) = c.spec.to_state(&models) {
+            failures.push(format!("{file}: cluster spec does not build: {e}"));
+        }
         for d in &import.dra {
             selectors.extend(
                 d.selectors
