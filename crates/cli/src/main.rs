@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cluster_input;
 mod cmd;
 mod common;
 

@@ -88,7 +88,11 @@ fn synthetic_dump_builds_and_accounts_for_every_pod() {
             "{u:?}"
         );
     }
-    assert!(placed > c.left_out.len(), "{placed} placed, {} left out", c.left_out.len());
+    assert!(
+        placed > c.left_out.len(),
+        "{placed} placed, {} left out",
+        c.left_out.len()
+    );
     // Deployments are grouped through their ReplicaSet, StatefulSets by name.
     assert!(c
         .spec

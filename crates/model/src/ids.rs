@@ -93,7 +93,8 @@ macro_rules! string_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                // `pad` honours width and alignment (`{:<24}` in tables).
+                f.pad(&self.0)
             }
         }
 

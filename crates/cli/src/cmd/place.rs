@@ -2,6 +2,10 @@
 //! and gangs (all-or-nothing, topology-aware) on a cluster and prints where
 //! each went or why it did not.
 //!
+//! `--cluster` is a cluster document or a kubectl dump (nodes and pods). With
+//! a dump, `--workloads` may be left out: the dump's pending pods are placed,
+//! the members of one PodGroup as one gang.
+//!
 //! The workloads document (JSON or YAML):
 //!
 //! ```yaml
@@ -20,13 +24,15 @@
 //!     request: { resources: { cpu: "1", memory: 1Gi } }
 //! ```
 
+use crate::cluster_input::read_cluster;
 use crate::common::{read_file, CliError, InputError, Outcome};
 use rightsizer::catalog::Catalog;
 use rightsizer::gang::{
     GangConfig, GangError, GangOutcome, GangPlacer, GangSpec, QueueReport, RoleSpec,
 };
+use rightsizer::k8s::Import;
 use rightsizer::model::ids::GangId;
-use rightsizer::model::spec::{from_str_document, ClusterSpec, SpecError};
+use rightsizer::model::spec::{from_str_document, SpecError};
 use rightsizer::model::workload::{PodRequest, Toleration};
 use rightsizer::{Engine, EngineConfig};
 use serde::Deserialize;
@@ -37,12 +43,14 @@ use std::path::{Path, PathBuf};
 /// Arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Cluster document (JSON or YAML, the model's cluster spec: nodes, running pods).
+    /// Cluster document (JSON or YAML, the model's cluster spec: nodes, running
+    /// pods), or a kubectl dump (`kubectl get nodes,pods -A -o json`).
     #[arg(long)]
     pub cluster: PathBuf,
-    /// Workloads document (JSON or YAML): `gangs`, `pods`, optional `levels`, `max_steps`.
+    /// Workloads document (JSON or YAML): `gangs`, `pods`, optional `levels`,
+    /// `max_steps`. Default with a kubectl dump: its pending pods.
     #[arg(long)]
-    pub workloads: PathBuf,
+    pub workloads: Option<PathBuf>,
     /// Print the full report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -89,22 +97,116 @@ fn gang_path(doc: &Doc, e: &GangError) -> Option<String> {
         .map(|i| format!("pods[{i}]"))
 }
 
+/// A gang's pending members: priority, (pod, role) per member, minimum.
+type PendingGang = (i32, Vec<(String, RoleSpec)>, Option<u32>);
+
+/// The pending pods of a dump as a workloads document: the pending members
+/// of one gang (PodGroup, Volcano, in-tree Workload) as one gang, every
+/// other pod as a gang of one. A gang whose members all ask the same keeps
+/// its minimum as an elastic role; otherwise every member is required.
+fn pending_pods(import: &Import, pending: &[usize]) -> Doc {
+    let mut err = std::io::stderr().lock();
+    let mut gangs: BTreeMap<String, PendingGang> = BTreeMap::new();
+    let mut pods = Vec::new();
+    for &i in pending {
+        let w = &import.workloads[i];
+        let name = match &w.object.namespace {
+            Some(ns) => format!("{ns}/{}", w.object.name),
+            None => w.object.name.clone(),
+        };
+        if !w.required_affinity.is_empty() {
+            let _ = writeln!(err, "note: {name}: required node affinity is not applied by `place` (node selectors and tolerations are)");
+        }
+        let Ok(id) = GangId::new(&name) else { continue };
+        match &w.gang {
+            Some(g) => {
+                let key = match &w.object.namespace {
+                    Some(ns) => format!("{ns}/{}", g.name),
+                    None => g.name.clone(),
+                };
+                let mut role = RoleSpec::new(w.object.name.clone(), 1, w.pod_request());
+                role.tolerations = w.workload.tolerations.clone();
+                role.node_selector = w.workload.node_selector.clone();
+                let e =
+                    gangs
+                        .entry(key)
+                        .or_insert((w.workload.priority, Vec::new(), g.min_members));
+                e.0 = e.0.max(w.workload.priority);
+                e.1.push((name, role));
+            }
+            None => pods.push(SinglePod {
+                id,
+                priority: w.workload.priority,
+                request: w.pod_request(),
+                tolerations: w.workload.tolerations.clone(),
+                node_selector: w.workload.node_selector.clone(),
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    for (key, (priority, members, min)) in gangs {
+        let Ok(id) = GangId::new(&key) else { continue };
+        let first = &members[0].1;
+        let same = members.iter().all(|(_, r)| {
+            r.request == first.request
+                && r.tolerations == first.tolerations
+                && r.node_selector == first.node_selector
+        });
+        let roles = if same {
+            let n = members.len() as u32;
+            let mut role = RoleSpec::new("member", n, first.request.clone());
+            role.tolerations = first.tolerations.clone();
+            role.node_selector = first.node_selector.clone();
+            vec![match min {
+                Some(m) if m < n => role.with_min(m.max(1)),
+                _ => role,
+            }]
+        } else {
+            if min.is_some_and(|m| (m as usize) < members.len()) {
+                let _ = writeln!(err, "note: gang {key}: members ask different resources, so all {} pending members are required (its minimum is not applied)", members.len());
+            }
+            members.into_iter().map(|(_, r)| r).collect()
+        };
+        out.push(GangSpec::new(id, roles).with_priority(priority));
+    }
+    Doc {
+        levels: None,
+        max_steps: None,
+        gangs: out,
+        pods,
+    }
+}
+
 fn spec_err(file: &Path, e: &SpecError) -> CliError {
     InputError::from_spec(file, e).into()
 }
 
 /// Runs the subcommand: exit 1 when some gang or pod is not admitted.
 pub fn run(args: &Args) -> Result<Outcome, CliError> {
-    let text = read_file(&args.cluster)?;
-    let spec: ClusterSpec = from_str_document(&text).map_err(|e| spec_err(&args.cluster, &e))?;
     let base: Vec<_> = Catalog::builtin().accelerators().cloned().collect();
-    let state = spec
+    let input = read_cluster(&args.cluster, &base)?;
+    let state = input
+        .spec
         .to_state(&base)
         .map_err(|e| spec_err(&args.cluster, &e))?;
     let engine = Engine::new(state, EngineConfig::default())
         .map_err(|e| InputError::in_file(&args.cluster, "invalid", None, e.to_string()))?;
-    let text = read_file(&args.workloads)?;
-    let doc: Doc = from_str_document(&text).map_err(|e| spec_err(&args.workloads, &e))?;
+    let (doc, workloads_file) = match (&args.workloads, &input.dump) {
+        (Some(path), _) => {
+            let text = read_file(path)?;
+            let doc: Doc = from_str_document(&text).map_err(|e| spec_err(path, &e))?;
+            (doc, path.clone())
+        }
+        (None, Some((import, cluster))) => {
+            (pending_pods(import, &cluster.pending), args.cluster.clone())
+        }
+        (None, None) => return Err(InputError::argument(
+            "--workloads",
+            "is required unless --cluster is a kubectl dump (whose pending pods are then placed)"
+                .into(),
+        )
+        .into()),
+    };
     let mut b = GangConfig::builder();
     if let Some(l) = &doc.levels {
         b.levels(l.iter().cloned());
@@ -114,7 +216,7 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
     }
     let config = b.build().map_err(|e| {
         InputError::in_file(
-            &args.workloads,
+            &workloads_file,
             "invalid",
             Some("levels".into()),
             e.to_string(),
@@ -131,7 +233,7 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
         .queue(&engine, &gangs)
         .map_err(|e| {
             InputError::in_file(
-                &args.workloads,
+                &workloads_file,
                 "invalid",
                 gang_path(&doc, &e),
                 e.to_string(),

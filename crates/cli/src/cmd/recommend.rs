@@ -40,7 +40,7 @@ pub struct Args {
     /// container_memory_working_set_bytes, DCGM_FI_DEV_FB_USED, DCGM_FI_DEV_GPU_UTIL.
     #[arg(long)]
     pub metric: Option<String>,
-    /// Cluster document (JSON/YAML): flag workloads whose recommended pod fits
+    /// Cluster document (JSON/YAML) or kubectl dump: flag workloads whose recommended pod fits
     /// none of its nodes or node types, naming the binding dimension.
     #[arg(long)]
     pub cluster: Option<PathBuf>,
@@ -127,8 +127,12 @@ fn read_cluster(path: &std::path::Path) -> Result<ClusterSpec, crate::common::Cl
             at(&"the cluster document is empty (expected `nodes:` or `node_types:`)").into(),
         );
     }
-    let spec: ClusterSpec = from_str_auto(&text).map_err(|e| at(&e))?;
     let base: Vec<_> = Catalog::builtin().accelerators().cloned().collect();
+    let spec: ClusterSpec = if crate::cluster_input::is_kubectl_dump(&text) {
+        crate::cluster_input::read_cluster(path, &base)?.spec
+    } else {
+        from_str_auto(&text).map_err(|e| at(&e))?
+    };
     spec.validate(&base).map_err(|e| at(&e))?;
     if spec.nodes.is_empty() && spec.node_types.is_empty() {
         return Err(at(&"the cluster document has no nodes and no node_types: nothing to check recommendations against").into());

@@ -8,7 +8,7 @@
 
 use crate::common::{read_file, CliError, InputError, Outcome};
 use rightsizer::catalog::Catalog;
-use rightsizer::model::spec::{from_str_document, ClusterSpec};
+use rightsizer::model::spec::from_str_document;
 use rightsizer::size::resize::{
     plan, ResizeConfig, ResizePlan, ResizeProblem, StepAction, TargetsDoc,
 };
@@ -18,7 +18,8 @@ use std::path::PathBuf;
 /// Arguments.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Cluster document (JSON or YAML).
+    /// Cluster document (JSON or YAML), or a kubectl dump of nodes and pods
+    /// (pods are grouped into workloads `<namespace>/<controller>`).
     #[arg(long)]
     pub cluster: PathBuf,
     /// Targets document (JSON or YAML).
@@ -48,11 +49,9 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
         )
         .into());
     }
-    let cluster_text = read_file(&args.cluster)?;
-    let spec: ClusterSpec =
-        from_str_document(&cluster_text).map_err(|e| InputError::from_spec(&args.cluster, &e))?;
     let catalog = Catalog::builtin();
     let base: Vec<_> = catalog.accelerators().cloned().collect();
+    let spec = crate::cluster_input::read_cluster(&args.cluster, &base)?.spec;
     let problem = ResizeProblem::from_spec(&spec, &base)
         .map_err(|e| InputError::from_spec(&args.cluster, &e))?;
     let targets_text = read_file(&args.targets)?;
