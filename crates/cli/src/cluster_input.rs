@@ -43,7 +43,15 @@ pub fn is_kubectl_dump(text: &str) -> bool {
 /// [`Import::cluster`] left out and what the importer could not represent
 /// are summarised on stderr (the `import` command lists them in full).
 pub fn read_cluster(path: &Path, models: &[AcceleratorModel]) -> Result<ClusterInput, CliError> {
-    let text = read_file(path)?;
+    cluster_from_text(path, read_file(path)?, models)
+}
+
+/// As [`read_cluster`], on the text of `path` already read.
+pub fn cluster_from_text(
+    path: &Path,
+    text: String,
+    models: &[AcceleratorModel],
+) -> Result<ClusterInput, CliError> {
     if !is_kubectl_dump(&text) {
         let spec: ClusterSpec =
             from_str_document(&text).map_err(|e| InputError::from_spec(path, &e))?;

@@ -39,9 +39,9 @@ pub struct ClusterImport {
 /// pod-level figures (the model template sums containers, which the
 /// scheduler does not do for such pods).
 pub fn folded_template(w: &ImportedWorkload) -> PodTemplate {
-    let Some(_) = &w.effective.pod_level else {
+    if w.effective.pod_level.is_none() {
         return w.workload.template.clone();
-    };
+    }
     let mut requests: ResourceMap = w.effective.requests.clone();
     for (k, v) in &w.effective.overhead {
         if let Some(r) = requests.get_mut(k) {
@@ -69,13 +69,6 @@ fn leave(out: &mut Vec<Unsupported>, object: &crate::ObjectRef, field: &str, why
 
 fn finished(w: &ImportedWorkload) -> bool {
     matches!(w.phase.as_deref(), Some("Succeeded" | "Failed"))
-}
-
-fn qualified(namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
-        _ => name.to_owned(),
-    }
 }
 
 impl Import {
@@ -180,8 +173,7 @@ impl Import {
                 pending.push(i);
                 continue;
             };
-            let ns = w.object.namespace.as_deref();
-            let Ok(pod_id) = PodId::new(qualified(ns, &w.object.name)) else {
+            let Ok(pod_id) = PodId::new(w.object.qualified_name()) else {
                 leave(
                     &mut left_out,
                     &w.object,
@@ -221,7 +213,7 @@ impl Import {
             let mut group = w
                 .owner
                 .as_ref()
-                .and_then(|o| WorkloadId::new(qualified(o.namespace.as_deref(), &o.name)).ok())
+                .and_then(|o| WorkloadId::new(o.qualified_name()).ok())
                 .unwrap_or_else(|| w.workload.id.clone());
             if conflicts(&group) {
                 group = WorkloadId::new(pod_id.as_str()).unwrap_or(group);

@@ -27,6 +27,21 @@ impl ObjectRef {
                 .unwrap_or_default(),
         }
     }
+
+    /// `<namespace>/<name>`, or `<name>` for a cluster-scoped object: how the
+    /// model names the workloads and pods the importer reads.
+    pub fn qualified_name(&self) -> String {
+        qualified(self.namespace.as_deref(), &self.name)
+    }
+}
+
+/// `<namespace>/<name>`, or `<name>` without a namespace (see
+/// [`ObjectRef::qualified_name`]).
+pub fn qualified(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_owned(),
+    }
 }
 
 impl fmt::Display for ObjectRef {

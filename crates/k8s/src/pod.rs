@@ -1211,10 +1211,7 @@ pub(crate) fn import_template(
             template: c.resource_claim_template_name.clone(),
         })
         .collect();
-    let id_text = match &obj.namespace {
-        Some(ns) => format!("{ns}/{}", obj.name),
-        None => obj.name.clone(),
-    };
+    let id_text = obj.qualified_name();
     let id = WorkloadId::new(if id_text.is_empty() {
         "unnamed"
     } else {

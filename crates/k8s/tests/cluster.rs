@@ -53,13 +53,7 @@ fn check(import: &Import) -> usize {
         let imported = import
             .workloads
             .iter()
-            .find(|w| {
-                let id = match &w.object.namespace {
-                    Some(ns) => format!("{ns}/{}", w.object.name),
-                    None => w.object.name.clone(),
-                };
-                w.object.kind == "Pod" && id == p.id.as_str()
-            })
+            .find(|w| w.object.kind == "Pod" && w.object.qualified_name() == p.id.as_str())
             .expect("imported pod");
         assert_eq!(counted, imported.pod_request().resources, "pod {}", p.id);
         assert!(state.placements().contains_key(&p.id));

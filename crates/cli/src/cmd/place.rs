@@ -30,6 +30,7 @@ use rightsizer::catalog::Catalog;
 use rightsizer::gang::{
     GangConfig, GangError, GangOutcome, GangPlacer, GangSpec, QueueReport, RoleSpec,
 };
+use rightsizer::k8s::error::qualified;
 use rightsizer::k8s::Import;
 use rightsizer::model::ids::GangId;
 use rightsizer::model::spec::{from_str_document, SpecError};
@@ -97,8 +98,12 @@ fn gang_path(doc: &Doc, e: &GangError) -> Option<String> {
         .map(|i| format!("pods[{i}]"))
 }
 
-/// A gang's pending members: priority, (pod, role) per member, minimum.
-type PendingGang = (i32, Vec<(String, RoleSpec)>, Option<u32>);
+/// The pending members of one gang.
+struct PendingGang {
+    priority: i32,
+    min: Option<u32>,
+    members: Vec<RoleSpec>,
+}
 
 /// The pending pods of a dump as a workloads document: the pending members
 /// of one gang (PodGroup, Volcano, in-tree Workload) as one gang, every
@@ -110,64 +115,70 @@ fn pending_pods(import: &Import, pending: &[usize]) -> Doc {
     let mut pods = Vec::new();
     for &i in pending {
         let w = &import.workloads[i];
-        let name = match &w.object.namespace {
-            Some(ns) => format!("{ns}/{}", w.object.name),
-            None => w.object.name.clone(),
-        };
+        let name = w.object.qualified_name();
         if !w.required_affinity.is_empty() {
             let _ = writeln!(err, "note: {name}: required node affinity is not applied by `place` (node selectors and tolerations are)");
         }
-        let Ok(id) = GangId::new(&name) else { continue };
-        match &w.gang {
-            Some(g) => {
-                let key = match &w.object.namespace {
-                    Some(ns) => format!("{ns}/{}", g.name),
-                    None => g.name.clone(),
-                };
-                let mut role = RoleSpec::new(w.object.name.clone(), 1, w.pod_request());
-                role.tolerations = w.workload.tolerations.clone();
-                role.node_selector = w.workload.node_selector.clone();
-                let e =
-                    gangs
-                        .entry(key)
-                        .or_insert((w.workload.priority, Vec::new(), g.min_members));
-                e.0 = e.0.max(w.workload.priority);
-                e.1.push((name, role));
-            }
-            None => pods.push(SinglePod {
+        let mut role = RoleSpec::new(w.object.name.clone(), 1, w.pod_request());
+        role.tolerations = w.workload.tolerations.clone();
+        role.node_selector = w.workload.node_selector.clone();
+        let Some(gang) = &w.gang else {
+            let Ok(id) = GangId::new(&name) else {
+                let _ = writeln!(
+                    err,
+                    "note: pod {name:?} is not placed: its name is not a usable id"
+                );
+                continue;
+            };
+            pods.push(SinglePod {
                 id,
                 priority: w.workload.priority,
-                request: w.pod_request(),
-                tolerations: w.workload.tolerations.clone(),
-                node_selector: w.workload.node_selector.clone(),
-            }),
-        }
+                request: role.request,
+                tolerations: role.tolerations,
+                node_selector: role.node_selector,
+            });
+            continue;
+        };
+        let key = qualified(w.object.namespace.as_deref(), &gang.name);
+        let g = gangs.entry(key).or_insert(PendingGang {
+            priority: w.workload.priority,
+            min: gang.min_members,
+            members: Vec::new(),
+        });
+        g.priority = g.priority.max(w.workload.priority);
+        g.members.push(role);
     }
     let mut out = Vec::new();
-    for (key, (priority, members, min)) in gangs {
-        let Ok(id) = GangId::new(&key) else { continue };
-        let first = &members[0].1;
-        let same = members.iter().all(|(_, r)| {
+    for (key, g) in gangs {
+        let Ok(id) = GangId::new(&key) else {
+            let _ = writeln!(
+                err,
+                "note: gang {key:?} is not placed: its name is not a usable id"
+            );
+            continue;
+        };
+        let first = &g.members[0];
+        let same = g.members.iter().all(|r| {
             r.request == first.request
                 && r.tolerations == first.tolerations
                 && r.node_selector == first.node_selector
         });
+        let n = g.members.len() as u32;
         let roles = if same {
-            let n = members.len() as u32;
             let mut role = RoleSpec::new("member", n, first.request.clone());
             role.tolerations = first.tolerations.clone();
             role.node_selector = first.node_selector.clone();
-            vec![match min {
+            vec![match g.min {
                 Some(m) if m < n => role.with_min(m.max(1)),
                 _ => role,
             }]
         } else {
-            if min.is_some_and(|m| (m as usize) < members.len()) {
-                let _ = writeln!(err, "note: gang {key}: members ask different resources, so all {} pending members are required (its minimum is not applied)", members.len());
+            if g.min.is_some_and(|m| m < n) {
+                let _ = writeln!(err, "note: gang {key}: members ask different resources, so all {n} pending members are required (its minimum is not applied)");
             }
-            members.into_iter().map(|(_, r)| r).collect()
+            g.members
         };
-        out.push(GangSpec::new(id, roles).with_priority(priority));
+        out.push(GangSpec::new(id, roles).with_priority(g.priority));
     }
     Doc {
         levels: None,

@@ -129,7 +129,7 @@ fn read_cluster(path: &std::path::Path) -> Result<ClusterSpec, crate::common::Cl
     }
     let base: Vec<_> = Catalog::builtin().accelerators().cloned().collect();
     let spec: ClusterSpec = if crate::cluster_input::is_kubectl_dump(&text) {
-        crate::cluster_input::read_cluster(path, &base)?.spec
+        crate::cluster_input::cluster_from_text(path, text, &base)?.spec
     } else {
         from_str_auto(&text).map_err(|e| at(&e))?
     };
