@@ -96,3 +96,78 @@ fn place_needs_workloads_without_a_dump() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn plan_lists_node_group_changes_against_a_dump() {
+    let d = dir();
+    let node = |name: &str, ty: &str| {
+        format!(
+            r#"{{"apiVersion": "v1", "kind": "Node", "metadata": {{"name": "{name}", "labels": {{"node.kubernetes.io/instance-type": "{ty}"}}}},
+                "status": {{"allocatable": {{"cpu": "4", "memory": "16Gi", "pods": "110"}}}}}}"#
+        )
+    };
+    let dump = format!(
+        r#"{{"apiVersion": "v1", "kind": "List", "items": [{}, {}, {}]}}"#,
+        node("a", "g5.xlarge"),
+        node("b", "g5.xlarge"),
+        node("c", "m5.large")
+    );
+    std::fs::write(d.join("fleet.json"), dump).unwrap();
+    let plan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/plan-nodes.yaml"
+    );
+    let out = run(&[
+        "plan",
+        plan,
+        "--cluster",
+        "fleet.json",
+        "--json",
+        "--time-limit-ms",
+        "2000",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Targets are the node mix's counts per instance type, on-demand and
+    // spot together; current counts are the dump's labelled nodes.
+    let mut planned = std::collections::BTreeMap::<String, u64>::new();
+    for l in v["plan"]["nodes"]["lines"].as_array().unwrap() {
+        *planned
+            .entry(l["instance_type"].as_str().unwrap().to_owned())
+            .or_default() += l["count"].as_u64().unwrap();
+    }
+    assert!(!planned.is_empty());
+    let changes = v["node_group_changes"].as_array().unwrap();
+    for c in changes {
+        let g = c["group"].as_str().unwrap();
+        let current = match g {
+            "g5.xlarge" => 2,
+            "m5.large" => 1,
+            _ => 0,
+        };
+        assert_eq!(c["current"], current, "{c}");
+        assert_eq!(
+            c["target"].as_u64(),
+            Some(planned.get(g).copied().unwrap_or(0))
+        );
+        assert_eq!(
+            c["delta"].as_i64(),
+            Some(c["target"].as_i64().unwrap() - current)
+        );
+    }
+    let groups: std::collections::BTreeSet<&str> = changes
+        .iter()
+        .map(|c| c["group"].as_str().unwrap())
+        .collect();
+    assert!(groups.contains("m5.large") && groups.contains("g5.xlarge"));
+    assert!(planned.keys().all(|k| groups.contains(k.as_str())));
+
+    // Without a nodes: section there is nothing to compare: refused.
+    let bare = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/plan-profiles.yaml"
+    );
+    let out = run(&["plan", bare, "--cluster", "fleet.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no `nodes:` section"));
+}

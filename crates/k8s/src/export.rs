@@ -232,3 +232,95 @@ pub fn allocation_result(devices: &[AllocatedDevice], node: &str) -> resource::A
         ..resource::AllocationResult::default()
     }
 }
+
+/// The well-known label that names a node's instance type
+/// (`node.kubernetes.io/instance-type`), the usual node-group key of cluster
+/// autoscalers and Karpenter.
+pub const INSTANCE_TYPE_LABEL: &str = "node.kubernetes.io/instance-type";
+
+/// How one node group must change to reach a target fleet.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeGroupChange {
+    /// The group: the node label's value; `None` for nodes without the label
+    /// (they are reported, never scaled: `target == current`).
+    pub group: Option<String>,
+    /// Nodes of the group today.
+    pub current: u32,
+    /// Nodes of the group in the target fleet.
+    pub target: u32,
+    /// `target - current`: positive adds nodes, negative removes them.
+    pub delta: i64,
+    /// Names of the group's nodes today, sorted.
+    pub nodes: Vec<String>,
+}
+
+/// Node-group changes from the nodes of a cluster to a target fleet, as a
+/// plain list: one entry per group found on either side, sorted by group
+/// (`None` last). Nodes are grouped by the value of `label` (for example
+/// [`INSTANCE_TYPE_LABEL`]); `target` maps a group to its node count in the
+/// planned fleet, which is the whole fleet, so a labelled group it does not
+/// name goes to zero. Entries with `delta == 0` are kept (a plan that
+/// confirms a group is a result too).
+///
+/// ```
+/// use rightsizer_k8s::export::{node_group_changes, INSTANCE_TYPE_LABEL};
+/// use rightsizer_k8s::model::ids::NodeId;
+/// use rightsizer_k8s::model::node::Node;
+/// use rightsizer_k8s::model::resources::Resources;
+/// use std::collections::BTreeMap;
+/// let node = |name: &str, ty: &str| {
+///     let mut n = Node::new(NodeId::new(name).unwrap(), Resources::default());
+///     n.labels.insert(INSTANCE_TYPE_LABEL.into(), ty.into());
+///     n
+/// };
+/// let nodes = [node("a", "g5.xlarge"), node("b", "g5.xlarge"), node("c", "p5.48xlarge")];
+/// let target = BTreeMap::from([("g5.xlarge".to_string(), 5), ("inf2.xlarge".to_string(), 2)]);
+/// let changes = node_group_changes(&nodes, INSTANCE_TYPE_LABEL, &target);
+/// let deltas: Vec<(&str, i64)> = changes
+///     .iter()
+///     .map(|c| (c.group.as_deref().unwrap(), c.delta))
+///     .collect();
+/// assert_eq!(deltas, [("g5.xlarge", 3), ("inf2.xlarge", 2), ("p5.48xlarge", -1)]);
+/// assert_eq!(changes[2].nodes, ["c"]);
+/// ```
+pub fn node_group_changes<'a>(
+    nodes: impl IntoIterator<Item = &'a rightsizer_model::node::Node>,
+    label: &str,
+    target: &BTreeMap<String, u32>,
+) -> Vec<NodeGroupChange> {
+    let mut current: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+    for n in nodes {
+        current
+            .entry(n.labels.get(label).map(String::as_str))
+            .or_default()
+            .push(n.id.to_string());
+    }
+    let mut groups: Vec<Option<&str>> = current.keys().copied().collect();
+    groups.extend(target.keys().map(|k| Some(k.as_str())));
+    groups.sort_unstable_by(|a, b| match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(x), Some(y)) => x.cmp(y),
+    });
+    groups.dedup();
+    groups
+        .into_iter()
+        .map(|g| {
+            let mut names = current.remove(&g).unwrap_or_default();
+            names.sort_unstable();
+            let now = u32::try_from(names.len()).unwrap_or(u32::MAX);
+            let want = match g {
+                Some(k) => target.get(k).copied().unwrap_or(0),
+                None => now,
+            };
+            NodeGroupChange {
+                group: g.map(str::to_owned),
+                current: now,
+                target: want,
+                delta: i64::from(want) - i64::from(now),
+                nodes: names,
+            }
+        })
+        .collect()
+}

@@ -548,6 +548,46 @@ fn outputs_deserialise_into_their_types() {
     assert_eq!(kai["gpu-fraction"], "0.25");
 }
 
+#[test]
+fn node_group_changes_from_an_imported_cluster() {
+    let node = |name: &str, ty: Option<&str>| {
+        let labels = ty.map_or(json!({}), |t| json!({ export::INSTANCE_TYPE_LABEL: t }));
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+               "status": {"allocatable": {"cpu": "4", "memory": "16Gi"}}})
+    };
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [
+        node("m5-b", Some("m5.xlarge")), node("m5-a", Some("m5.xlarge")),
+        node("g5-a", Some("g5.xlarge")), node("byo", None)]});
+    let i = one(&list.to_string());
+    let target = std::collections::BTreeMap::from([
+        ("m5.xlarge".to_string(), 2),
+        ("inf2.xlarge".to_string(), 3),
+    ]);
+    let changes = export::node_group_changes(
+        i.nodes.iter().map(|n| &n.node),
+        export::INSTANCE_TYPE_LABEL,
+        &target,
+    );
+    let got: Vec<(Option<&str>, u32, u32, i64)> = changes
+        .iter()
+        .map(|c| (c.group.as_deref(), c.current, c.target, c.delta))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("g5.xlarge"), 1, 0, -1),
+            (Some("inf2.xlarge"), 0, 3, 3),
+            (Some("m5.xlarge"), 2, 2, 0),
+            (None, 1, 1, 0),
+        ]
+    );
+    assert_eq!(changes[2].nodes, ["m5-a", "m5-b"]);
+    // The list is plain data: it round-trips through JSON.
+    let back: Vec<export::NodeGroupChange> =
+        serde_json::from_value(serde_json::to_value(&changes).unwrap()).unwrap();
+    assert_eq!(back, changes);
+}
+
 // ---- the streaming JSON path gives what the general path gives ----
 
 #[test]

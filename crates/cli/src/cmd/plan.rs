@@ -2,12 +2,16 @@
 //! demand, from a YAML/JSON planning document (see `rightsizer::plan::spec`),
 //! printed as a table or JSON, with what-if sweeps. With a `nodes:` section
 //! the plan is then packed onto instance types (node mix: counts per type
-//! and pricing class, cost per hour and month, energy, utilisation).
+//! and pricing class, cost per hour and month, energy, utilisation). With
+//! `--cluster` (a kubectl dump or a cluster document) the node mix is also
+//! compared with the cluster's nodes: node-group changes as a plain list.
 
 use crate::common::{is_yaml, read_file, CliResult};
+use rightsizer::k8s::export::{node_group_changes, NodeGroupChange};
 use rightsizer::plan::fleet::{FleetOutcome, SolveConfig};
 use rightsizer::plan::nodemix::{NodeMix, ENERGY_MODEL};
 use rightsizer::plan::spec::{PlanReport, PlanSpec};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,6 +28,15 @@ pub struct Args {
     /// Wall-clock budget of each solve (fleet and node packing), in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub time_limit_ms: u64,
+    /// The cluster today (a kubectl dump or a cluster document): print the
+    /// node-group changes from its nodes to the planned node mix (needs a
+    /// `nodes:` section in the planning document).
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+    /// The node label whose value names a node's group (matched against the
+    /// plan's instance types).
+    #[arg(long, default_value = rightsizer::k8s::export::INSTANCE_TYPE_LABEL)]
+    pub group_label: String,
 }
 
 /// Runs the subcommand.
@@ -53,16 +66,89 @@ pub fn run(args: &Args) -> CliResult {
         .unwrap_or_default();
     spec.resolve_profiles(&base)
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
+    if let (Some(path), None) = (&args.cluster, &spec.nodes) {
+        // Refused before the solve, which can take its whole budget.
+        return Err(no_nodes_section(path));
+    }
     let cfg = SolveConfig::default().with_time_limit(Duration::from_millis(args.time_limit_ms));
     let report = spec
         .run(&cfg)
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let changes = match &args.cluster {
+        Some(path) => Some(group_changes(&report, path, &args.group_label)?),
+        None => None,
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        match &changes {
+            // The report's own shape stays as it is without --cluster.
+            Some(c) => println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"plan": report, "node_group_changes": c})
+                )?
+            ),
+            None => println!("{}", serde_json::to_string_pretty(&report)?),
+        }
     } else {
         print!("{}", render(&report));
+        if let Some(c) = &changes {
+            print!("{}", render_changes(c, &args.group_label));
+        }
     }
     Ok(())
+}
+
+/// The node mix's counts per instance type (on-demand and spot together)
+/// against the nodes of the cluster at `path`.
+fn group_changes(
+    report: &PlanReport,
+    path: &std::path::Path,
+    label: &str,
+) -> Result<Vec<NodeGroupChange>, crate::common::CliError> {
+    let Some(mix) = &report.nodes else {
+        return Err(no_nodes_section(path));
+    };
+    let mut target: BTreeMap<String, u32> = BTreeMap::new();
+    for l in &mix.lines {
+        *target.entry(l.instance_type.clone()).or_default() += l.count;
+    }
+    let models: Vec<_> = rightsizer::catalog::Catalog::builtin()
+        .accelerators()
+        .cloned()
+        .collect();
+    let spec = crate::cluster_input::read_cluster(path, &models)?.spec;
+    Ok(node_group_changes(&spec.nodes, label, &target))
+}
+
+fn no_nodes_section(cluster: &std::path::Path) -> crate::common::CliError {
+    format!(
+        "--cluster {}: the planning document has no `nodes:` section, so the plan names no instance types to compare with the cluster's nodes",
+        cluster.display()
+    )
+    .into()
+}
+
+fn render_changes(changes: &[NodeGroupChange], label: &str) -> String {
+    let mut s = format!("node-group changes (nodes grouped by {label}):\n");
+    s += &format!(
+        "  {:<26} {:>7} {:>7} {:>7}\n",
+        "group", "current", "target", "delta"
+    );
+    for c in changes {
+        let delta = if c.delta > 0 {
+            format!("+{}", c.delta)
+        } else {
+            c.delta.to_string()
+        };
+        s += &format!(
+            "  {:<26} {:>7} {:>7} {:>7}\n",
+            c.group.as_deref().unwrap_or("(no label: kept)"),
+            c.current,
+            c.target,
+            delta
+        );
+    }
+    s
 }
 
 fn render(r: &PlanReport) -> String {
