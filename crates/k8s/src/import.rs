@@ -800,6 +800,24 @@ impl Importer {
     }
 
     fn resolve(&self, out: &mut Import) {
+        // A device resource only runs on its vendor's devices: without a
+        // narrower product selector, allow the catalog models of the
+        // request's vendor and kind (an `amd.com/gpu` pod never lands on an
+        // NVIDIA GPU).
+        for w in &mut out.workloads {
+            if !w.workload.allowed_models.is_empty() {
+                continue;
+            }
+            let Some((vendor, kind)) = w.accelerator.as_ref().and_then(|a| a.vendor()) else {
+                continue;
+            };
+            w.workload.allowed_models = self
+                .catalog()
+                .accelerators()
+                .filter(|m| m.vendor == vendor && kind.is_none_or(|k| m.kind == k))
+                .map(|m| m.id.clone())
+                .collect();
+        }
         // Gangs: attach PodGroups' minimums; model gang when it fits the workload.
         let groups: BTreeMap<(Option<String>, String), &PodGroupInfo> = out
             .pod_groups

@@ -7,6 +7,7 @@ use crate::node::is_accelerator_resource;
 use crate::quantity::{amount, amount_at, ResourceAmount};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use rightsizer_model::accelerator::AcceleratorKind;
 use rightsizer_model::ids::{AcceleratorModelId, WorkloadId};
 use rightsizer_model::node::TaintEffect;
 use rightsizer_model::resources::Resources;
@@ -448,6 +449,47 @@ pub struct AcceleratorRequest {
     /// The share as stated (for fractional dialects).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub share: Option<GpuShare>,
+}
+
+impl AcceleratorRequest {
+    /// The vendor (as the catalog spells it) and, where the resource says,
+    /// the kind of device the request can use: `amd.com/gpu` only runs on
+    /// AMD GPUs, `habana.ai/gaudi` on Gaudi, the NVIDIA device plugin, MIG
+    /// and the GPU-sharing dialects (HAMi, KAI, Koordinator, gpushare) on
+    /// NVIDIA GPUs. `None` when the source names no vendor.
+    pub fn vendor(&self) -> Option<(&'static str, Option<AcceleratorKind>)> {
+        use AcceleratorKind::{Asic, Gpu, Tpu};
+        Some(match self.dialect {
+            Dialect::Hami
+            | Dialect::Kai
+            | Dialect::Koordinator
+            | Dialect::AliyunGpushare
+            | Dialect::AlibabaSimulator
+            | Dialect::Mig => ("NVIDIA", Some(Gpu)),
+            Dialect::Ascend => ("Huawei", Some(Asic)),
+            Dialect::NeuronCore => ("AWS", Some(Asic)),
+            Dialect::DevicePlugin => {
+                let r = self.source.as_str();
+                if r.starts_with("nvidia.com/") {
+                    ("NVIDIA", Some(Gpu))
+                } else if r.starts_with("amd.com/") {
+                    ("AMD", Some(Gpu))
+                } else if r.starts_with("aws.amazon.com/") {
+                    ("AWS", Some(Asic))
+                } else if r.starts_with("habana.ai/") {
+                    ("Intel", Some(Asic))
+                } else if r.starts_with("gpu.intel.com/") {
+                    ("Intel", Some(Gpu))
+                } else if r.starts_with("google.com/tpu") {
+                    ("Google", Some(Tpu))
+                } else if r.starts_with("huawei.com/") {
+                    ("Huawei", Some(Asic))
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
 }
 
 /// A reference to a DRA claim from the pod spec.
