@@ -46,11 +46,16 @@ fn demand(d: &AcceleratorDemand) -> String {
 /// Runs the subcommand.
 pub fn run(args: &Args) -> CliResult {
     let import = Importer::new().import_files(&args.dumps)?;
-    let mut out = String::new();
     if args.json {
-        out = serde_json::to_string_pretty(&import)?;
-        out.push('\n');
-    } else {
+        // Streamed: a 150,000-pod import is hundreds of MB of JSON.
+        let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut w, &import)?;
+        writeln!(w)?;
+        w.flush()?;
+        return Ok(());
+    }
+    let mut out = String::new();
+    {
         writeln!(out, "nodes: {}", import.nodes.len())?;
         writeln!(
             out,
